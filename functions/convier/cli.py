@@ -1,0 +1,58 @@
+"""The `convier` command: translates arguments into calls of the core, and errors into French messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import InputError
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def cmd_render(args) -> int:
+    from .campaignfile import read_campaign
+    from .invitation import build_invitation
+    from .post import read_post
+    from .preview import write_preview
+
+    post = read_post(args.post)
+    settings = read_campaign(args.campaign)
+    rendered = write_preview(build_invitation(post, settings), Path(args.out))
+    for warning in rendered.warnings:
+        err.print(f"[yellow]attention[/] : {warning}")
+    console.print(f"Invitation rendue dans [bold]{args.out}[/] :")
+    for name in ("invitation.html", "invitation.txt", "invitation.mjml", "invitation.eml"):
+        console.print(f"  {Path(args.out) / name}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="convier", description="Invitations e-mail : rendu, listes, campagnes, réponses.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+    r = sub.add_parser("render", help="rend un billet en e-mail (.mjml, .html, .txt, .eml) et signale les problèmes")
+    r.add_argument("post", metavar="BILLET", help="billet Jekyll (markdown avec en-tête YAML)")
+    r.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML (facultatif)")
+    r.add_argument("--out", metavar="DOSSIER", default="out", help="dossier de sortie (défaut : out)")
+    r.set_defaults(func=cmd_render)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        err.print(f"[red]erreur[/] : {exc}", soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrompu")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

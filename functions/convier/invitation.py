@@ -1,0 +1,140 @@
+"""A post plus campaign settings becomes an `Invitation`: everything the e-mail says, decided once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from . import frdates
+from .body import render_body, render_inline
+from .campaignfile import DEFAULT_SENDER, CampaignSettings
+from .post import Access, Image, InfoField, Post
+
+PREHEADER_LENGTH = 140
+
+
+@dataclass(frozen=True)
+class Event:
+    start: dt.datetime | None
+    end: dt.datetime | None = None
+    all_day: bool = False
+    place: str = ""
+    address: str = ""
+    access: tuple[Access, ...] = ()
+    online_url: str = ""
+    inferred_from: str = ""  # the words a date was read from, when the post gave none
+
+    @property
+    def when(self) -> str:
+        return frdates.when(self.start, self.end, self.all_day) if self.start else ""
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return frdates.paris(self.start).date() if self.start else None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    title: str
+    subject: str
+    sender: str
+    reply_to: str
+    preheader: str
+    chapeau_html: str
+    body_html: str
+    box_title: str
+    box_html: str
+    event: Event | None
+    info_fields: tuple[InfoField, ...]
+    images: tuple[Image, ...]
+    site_url: str
+    public_url: str
+    capacity: int | None
+    answers: tuple[str, ...]
+    source: str
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+
+def _all_day(start: dt.datetime, end: dt.datetime | None) -> bool:
+    times = [frdates.paris(m).time() for m in (start, end) if m]
+    return all(t == dt.time(0, 0) for t in times)
+
+
+def _plain(markdown: str) -> str:
+    """Markdown/HTML reduced to words, for the preheader."""
+    text = re.sub(r"<[^>]+>", " ", markdown)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\{:[^}]*\}|[*_`#>]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def preheader(chapeau: str, fallback: str) -> str:
+    text = _plain(chapeau) or fallback
+    if len(text) <= PREHEADER_LENGTH:
+        return text
+    return text[:PREHEADER_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event | None:
+    ev = settings.event
+    start = ev.start or post.event_start
+    end = ev.end if ev.start or ev.end else post.event_end
+    inferred = ""
+    all_day = False
+    if start is None:
+        found = frdates.find_dates(post.title) or frdates.find_dates(_plain(post.chapeau))
+        if found:
+            first, last, inferred = found
+            start = dt.datetime.combine(first, dt.time(0, 0), tzinfo=frdates.PARIS)
+            end = dt.datetime.combine(last, dt.time(0, 0), tzinfo=frdates.PARIS) if last != first else None
+            all_day = True
+            warnings.append(f"date de l’événement déduite du texte « {inferred} » : "
+                            f"{frdates.date_range(first, last)}, sans horaire (précisez event.start dans le fichier de campagne)")
+    else:
+        all_day = _all_day(start, end)
+    place = ev.place or post.place
+    address = ev.address or post.address
+    if start is None and not (place or address or ev.online_url):
+        return None
+    if start is None:
+        warnings.append("aucune date d’événement : ni dans le billet, ni dans le fichier de campagne")
+    elif not all_day and frdates.paris(start).hour < 7:
+        warnings.append(f"heure de début inhabituelle : {frdates.clock(frdates.paris(start))} (heure de Paris) ; "
+                        "vérifiez event_start_date")
+    return Event(start=start, end=end, all_day=all_day, place=place, address=address, access=post.access,
+                 online_url=ev.online_url or "", inferred_from=inferred)
+
+
+def build_invitation(post: Post, settings: CampaignSettings | None = None, public_url: str = "") -> Invitation:
+    settings = settings or CampaignSettings()
+    warnings = list(post.warnings)
+    body = render_body(post.body, settings.site_url)
+    warnings += body.warnings
+    event = _event(post, settings, warnings)
+    for image in post.images:
+        if not image.alt:
+            warnings.append(f"image sans texte alternatif : {image.src} (elle sera décrite comme décorative)")
+    if not post.published:
+        warnings.append("le billet n’est pas publié (published: false) sur le site")
+    subject = settings.subject or post.title
+    return Invitation(
+        title=post.title,
+        subject=subject,
+        sender=settings.sender or DEFAULT_SENDER,
+        reply_to=settings.reply_to or "",
+        preheader=preheader(post.chapeau, post.title),
+        chapeau_html=render_inline(post.chapeau, settings.site_url) if post.chapeau else "",
+        body_html=body.html,
+        box_title=body.box_title,
+        box_html=body.box_html,
+        event=event,
+        info_fields=post.info_fields,
+        images=post.images,
+        site_url=settings.site_url,
+        public_url=settings.public_url or public_url,
+        capacity=settings.capacity,
+        answers=settings.answers,
+        source=post.source,
+        warnings=tuple(dict.fromkeys(warnings)),
+    )

@@ -1,0 +1,214 @@
+"""The per-recipient message: markers filled into pre-rendered parts, MIME assembled by hand.
+
+This module is on the send path: standard library only, no Jinja2, MJML or
+markdown. The campaign's parts are rendered once; per recipient we substitute
+a token and a greeting, base64 the bodies and join pre-encoded headers, which
+is more than an order of magnitude cheaper than `email.message.EmailMessage`
+and parses back to the same structure.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import secrets
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate, parseaddr
+
+TOKEN = "@@TOKEN@@"
+GREETING = "@@GREETING@@"
+_MARKER = re.compile(r"@@(TOKEN|GREETING)@@")
+CRLF = "\r\n"
+
+
+def split_markers(text: str) -> tuple[str, ...]:
+    """Literal text and marker names alternating: ('<p>', 'GREETING', '</p>...')."""
+    return tuple(_MARKER.split(text))
+
+
+def fill(segments: tuple[str, ...], values: dict[str, str]) -> str:
+    out = list(segments)
+    for i in range(1, len(out), 2):
+        out[i] = values[out[i]]
+    return "".join(out)
+
+
+def header_text(value: str) -> str:
+    """A header value in one line, RFC 2047-encoded when it is not plain ASCII."""
+    value = " ".join(_clean_line(value).split())
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", maxlinelen=998).encode(linesep=CRLF)
+
+
+def _clean_line(value: str) -> str:
+    """No line breaks or control characters: a name must never add a header."""
+    return "".join(ch if ch >= " " and ch != "\x7f" else " " for ch in value)
+
+
+def mailbox(name: str, address: str) -> str:
+    name = " ".join(_clean_line(name).split())
+    address = _clean_line(address).strip()
+    if not name:
+        return address
+    if name.isascii():
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
+    return f"{header_text(name)} <{address}>"
+
+
+def greeting(first_name: str) -> str:
+    first_name = " ".join(_clean_line(first_name or "").split())
+    return f"Bonjour {first_name}," if first_name else "Bonjour,"
+
+
+def fold_ics(text: str) -> str:
+    """RFC 5545 line folding at 75 octets, never inside a UTF-8 sequence."""
+    out = []
+    for line in text.split(CRLF):
+        raw = line.encode()
+        if len(raw) <= 75:
+            out.append(line)
+            continue
+        chunks, limit = [], 75
+        while raw:
+            cut = min(limit, len(raw))
+            while cut < len(raw) and (raw[cut] & 0xC0) == 0x80:
+                cut -= 1
+            chunks.append(raw[:cut].decode())
+            raw, limit = raw[cut:], 74
+        out.append((CRLF + " ").join(chunks))
+    return CRLF.join(out)
+
+
+def _b64(text: str) -> str:
+    return base64.encodebytes(text.encode()).decode("ascii").replace("\n", CRLF)
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """What a campaign stores once: the rendered parts with their markers, and its fixed headers."""
+
+    campaign_id: str
+    sender: str  # "Name <address>"
+    subject: str
+    html: tuple[str, ...]
+    text: tuple[str, ...]
+    ics: tuple[str, ...]  # unfolded; folded per recipient once the token is in
+    public_url: str
+    reply_to: str = ""
+    list_id: str = ""
+
+    @classmethod
+    def from_parts(cls, *, campaign_id, sender, subject, html, text, ics, public_url, reply_to="", list_id=""):
+        return cls(campaign_id=campaign_id, sender=sender, subject=subject, html=split_markers(html),
+                   text=split_markers(text), ics=split_markers(ics), public_url=public_url.rstrip("/"),
+                   reply_to=reply_to, list_id=list_id)
+
+    def to_dict(self) -> dict:
+        return {"campaign_id": self.campaign_id, "sender": self.sender, "subject": self.subject,
+                "html": "".join(_joined(self.html)), "text": "".join(_joined(self.text)),
+                "ics": "".join(_joined(self.ics)), "public_url": self.public_url, "reply_to": self.reply_to,
+                "list_id": self.list_id}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MessageTemplate":
+        return cls.from_parts(**data)
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
+
+    @property
+    def domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "convier.invalid"
+
+
+def _joined(segments: tuple[str, ...]):
+    for i, part in enumerate(segments):
+        yield f"@@{part}@@" if i % 2 else part
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Headers encoded once per campaign (and per process), reused for every recipient."""
+
+    head: str
+    boundary_mixed: str
+    boundary_alt: str
+    domain: str
+
+
+def prepare(template: MessageTemplate) -> Prepared:
+    name, address = parseaddr(template.sender)
+    lines = [f"From: {mailbox(name, address)}", f"Subject: {header_text(template.subject)}", "MIME-Version: 1.0"]
+    if template.reply_to:
+        lines.append(f"Reply-To: {_clean_line(template.reply_to)}")
+    if template.list_id:
+        lines.append(f"List-Id: <{_clean_line(template.list_id)}.{template.domain}>")
+    lines.append(f"Feedback-ID: {template.campaign_id}:{template.list_id or 'liste'}:convier:{template.domain}")
+    stamp = secrets.token_hex(8)
+    return Prepared(head=CRLF.join(lines) + CRLF, boundary_mixed=f"=_mixed_{stamp}", boundary_alt=f"=_alt_{stamp}",
+                    domain=template.domain)
+
+
+def links(public_url: str, token: str) -> dict[str, str]:
+    """The recipient's own links; the token carries no address."""
+    return {
+        "rsvp": f"{public_url}/rsvp/{token}",
+        "unsubscribe": f"{public_url}/unsubscribe/{token}",
+        "ics": f"{public_url}/rsvp/{token}/event.ics",
+    }
+
+
+def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: str, to_name: str = "",
+                  first_name: str = "", token: str, subscriber_id: str = "", test: bool = False,
+                  message_id: str | None = None, date: str | None = None) -> bytes:
+    """The complete raw message for one recipient, ready for SES `SendEmail` (Raw)."""
+    hello = greeting(first_name)
+    html_part = fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello)})
+    text_part = fill(template.text, {"TOKEN": token, "GREETING": hello})
+    ics_part = fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""}))
+    urls = links(template.public_url, token)
+    message_id = message_id or f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}.{secrets.token_hex(6)}@{prepared.domain}>"
+    mixed, alt = prepared.boundary_mixed, prepared.boundary_alt
+    head = prepared.head
+    if test:
+        head = head.replace("Subject: ", "Subject: [TEST] ", 1) + "X-Convier-Test: oui" + CRLF
+    parts = [
+        head,
+        f"To: {mailbox(to_name, to_address)}", CRLF,
+        f"Date: {date or formatdate(usegmt=True)}", CRLF,
+        f"Message-ID: {message_id}", CRLF,
+        f"List-Unsubscribe: <{urls['unsubscribe']}>, <mailto:{template.sender_address}?subject=unsubscribe%20{token}>", CRLF,
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click", CRLF,
+        f'Content-Type: multipart/mixed; boundary="{mixed}"', CRLF,
+        CRLF,
+        f"--{mixed}", CRLF,
+        f'Content-Type: multipart/alternative; boundary="{alt}"', CRLF,
+        CRLF,
+        f"--{alt}", CRLF,
+        "Content-Type: text/plain; charset=utf-8", CRLF,
+        "Content-Transfer-Encoding: base64", CRLF,
+        CRLF,
+        _b64(text_part),
+        f"--{alt}", CRLF,
+        "Content-Type: text/html; charset=utf-8", CRLF,
+        "Content-Transfer-Encoding: base64", CRLF,
+        CRLF,
+        _b64(html_part),
+        f"--{alt}--", CRLF,
+    ]
+    if ics_part:
+        parts += [
+            f"--{mixed}", CRLF,
+            'Content-Type: text/calendar; charset=utf-8; method=PUBLISH; name="invitation.ics"', CRLF,
+            'Content-Disposition: attachment; filename="invitation.ics"', CRLF,
+            "Content-Transfer-Encoding: base64", CRLF,
+            CRLF,
+            _b64(ics_part),
+        ]
+    parts += [f"--{mixed}--", CRLF]
+    return "".join(parts).encode("ascii")

@@ -1,0 +1,29 @@
+"""`convier render`: the four files staff look at before sending anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .invitation import Invitation
+from .mime import build_message, prepare
+from .render import RenderedInvitation, render_invitation
+
+SAMPLE_TOKEN = "jeton-exemple"
+SAMPLE_RECIPIENT = ("Camille Exemple", "Camille", "camille.exemple@exemple.gouv.fr")
+
+
+def sample_message(rendered: RenderedInvitation) -> bytes:
+    """The message exactly as the send path builds it, for a sample recipient and token."""
+    name, first, address = SAMPLE_RECIPIENT
+    return build_message(rendered.message, prepare(rendered.message), to_address=address, to_name=name,
+                         first_name=first, token=SAMPLE_TOKEN, subscriber_id="exemple")
+
+
+def write_preview(invitation: Invitation, out: Path) -> RenderedInvitation:
+    rendered = render_invitation(invitation)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "invitation.mjml").write_text(rendered.mjml, encoding="utf-8")
+    (out / "invitation.html").write_text(rendered.html, encoding="utf-8")
+    (out / "invitation.txt").write_text(rendered.text, encoding="utf-8")
+    (out / "invitation.eml").write_bytes(sample_message(rendered))
+    return rendered

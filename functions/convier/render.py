@@ -1,0 +1,128 @@
+"""Invitation → MJML (Jinja2) → HTML (mjml-python), its text twin and its calendar: once per campaign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parseaddr
+from importlib import resources
+
+import jinja2
+from mjml import mjml2html
+
+from . import ics, style
+from .body import _Links
+from .invitation import Invitation
+from .mime import TOKEN, MessageTemplate
+from .plaintext import html_to_text
+
+LABELS = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
+SIZE_LIMIT = 100 * 1024  # Gmail clips a message's HTML past about 102 KB
+PREVIEW_PUBLIC_URL = "https://invitations.exemple.gouv.fr"
+
+
+@dataclass(frozen=True)
+class RenderedInvitation:
+    mjml: str
+    html: str
+    text: str
+    ics: str
+    message: MessageTemplate
+    warnings: tuple[str, ...]
+
+
+def _environment() -> jinja2.Environment:
+    folder = resources.files("convier.templates")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=lambda name: bool(name) and name.endswith(".mjml.j2"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+def compile_mjml(source: str) -> str:
+    """mjml-python, with no web fonts: State e-mails load nothing from outside."""
+    return mjml2html(source, fonts={})
+
+
+@dataclass(frozen=True)
+class _Info:
+    label: str
+    content: str
+    url: str | None
+    url_label: str
+
+
+def _info(inv: Invitation) -> list[_Info]:
+    links = _Links(inv.site_url)
+    rows = []
+    for field in inv.info_fields:
+        url = links.url(field.link, "a", "href") if field.link else None
+        label = url[len("mailto:"):] if url and url.startswith("mailto:") else (field.content if not url else "En savoir plus")
+        if url and not field.content:
+            label = url[len("mailto:"):] if url.startswith("mailto:") else "Lien"
+        rows.append(_Info(label=field.label, content=field.content, url=url, url_label=label))
+    return rows
+
+
+def _images(inv: Invitation) -> list[dict]:
+    links = _Links(inv.site_url)
+    out = []
+    for image in inv.images:
+        url = links.url(image.src, "img", "src")
+        if url:
+            out.append({"url": url, "alt": image.alt or ""})
+    return out
+
+
+def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "") -> RenderedInvitation:
+    public_url = (inv.public_url or PREVIEW_PUBLIC_URL).rstrip("/")
+    rsvp = f"{public_url}/rsvp/{TOKEN}"
+    details = inv.preheader
+    links = {
+        "yes": f"{rsvp}?answer=yes", "no": f"{rsvp}?answer=no", "maybe": f"{rsvp}?answer=maybe",
+        "ics": f"{rsvp}/event.ics", "unsubscribe": f"{public_url}/unsubscribe/{TOKEN}",
+        "google": "", "outlook": "",
+    }
+    if inv.event and inv.event.start:
+        links["google"] = ics.google_link(inv.event, inv.title, details)
+        links["outlook"] = ics.outlook_link(inv.event, inv.title, details)
+    sender_name, sender_address = parseaddr(inv.sender)
+    context = {
+        "inv": inv, "images": _images(inv), "s": style, "links": links, "labels": LABELS, "info": _info(inv),
+        "sender_name": sender_name or sender_address, "reply_address": parseaddr(inv.reply_to)[1],
+    }
+    env = environment()
+    mjml_source = env.get_template("invitation.mjml.j2").render(context)
+    html = compile_mjml(mjml_source)
+    text = env.get_template("invitation.txt.j2").render(
+        context, chapeau_text=html_to_text(inv.chapeau_html), body_text=html_to_text(inv.body_html),
+        box_text=html_to_text(inv.box_html))
+    calendar = ""
+    if inv.event and inv.event.start:
+        calendar = ics.event_calendar(inv.event, uid=f"{campaign_id}@convier", title=inv.title,
+                                      description=details, url=rsvp)
+    warnings = list(inv.warnings)
+    size = len(html.encode())
+    if size > SIZE_LIMIT:
+        warnings.append(f"HTML de {size // 1024} Ko : au-delà de 100 Ko, Gmail coupe le message")
+    if not (inv.event and inv.event.start):
+        warnings.append("pas de date d’événement : ni fichier .ics ni liens d’agenda")
+    message = MessageTemplate.from_parts(
+        campaign_id=campaign_id, sender=inv.sender, subject=inv.subject, html=html, text=text, ics=calendar,
+        public_url=public_url, reply_to=inv.reply_to, list_id=list_id)
+    return RenderedInvitation(mjml=mjml_source, html=html, text=text, ics=calendar, message=message,
+                              warnings=tuple(dict.fromkeys(warnings)))
+
