@@ -1,0 +1,159 @@
+"""One settings object, and the one place where AWS clients are made from it.
+
+The same code runs on AWS (settings from the Lambda environment or the stack
+outputs) and on the embedded default (a moto server on 127.0.0.1): only
+`endpoint_url` differs. Clients are created on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+DEFAULT_REGION = "eu-west-3"
+DEFAULT_TABLE = "convier"
+DEFAULT_QUEUE = "convier-send"
+DEFAULT_DLQ = "convier-send-dlq"
+DEFAULT_CONFIGURATION_SET = "convier"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CONVIER_HOME") or Path.cwd() / ".convier")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Secrets: `id_key` makes subscriber ids (never rotates); `link_keys` sign links (the first signs)."""
+
+    id_key: bytes
+    link_keys: tuple[bytes, ...]
+
+    @classmethod
+    def from_json(cls, text: str) -> "Keys":
+        data = json.loads(text)
+        links = data.get("link_keys") or [data["link_key"]]
+        return cls(id_key=bytes.fromhex(data["id_key"]), link_keys=tuple(bytes.fromhex(k) for k in links))
+
+    def to_json(self) -> str:
+        return json.dumps({"id_key": self.id_key.hex(), "link_keys": [k.hex() for k in self.link_keys]})
+
+    @classmethod
+    def generate(cls) -> "Keys":
+        return cls(id_key=secrets.token_bytes(32), link_keys=(secrets.token_bytes(32),))
+
+
+@dataclass(frozen=True)
+class Settings:
+    endpoint_url: str | None = None
+    region: str = DEFAULT_REGION
+    table: str = DEFAULT_TABLE
+    queue_url: str = ""
+    dead_letter_queue_url: str = ""
+    configuration_set: str = DEFAULT_CONFIGURATION_SET
+    public_url: str = ""
+    sender: str = ""
+    send_rate: float | None = None  # e-mails/s for all workers together; None: read the SES quota
+    secret_id: str = ""  # Secrets Manager secret holding Keys as JSON (AWS)
+    keys_file: Path | None = None  # Keys as JSON in the state folder (embedded default)
+    home: Path | None = None  # the embedded default's state folder
+    campaign_function: str = ""  # on AWS, admin actions go through this function
+    stack: str = ""
+    outbox: Path | None = None  # embedded default: where sent messages are copied
+
+    @property
+    def embedded(self) -> bool:
+        return self.home is not None
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        """What a Lambda function (or a test) is given through its environment."""
+        env = os.environ if env is None else env
+        rate = env.get("CONVIER_SEND_RATE")
+        keys_file = env.get("CONVIER_KEYS_FILE")
+        outbox = env.get("CONVIER_OUTBOX")
+        return cls(
+            endpoint_url=env.get("CONVIER_ENDPOINT_URL") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+            table=env.get("CONVIER_TABLE", DEFAULT_TABLE),
+            queue_url=env.get("CONVIER_QUEUE_URL", ""),
+            dead_letter_queue_url=env.get("CONVIER_DLQ_URL", ""),
+            configuration_set=env.get("CONVIER_CONFIGURATION_SET", DEFAULT_CONFIGURATION_SET),
+            public_url=env.get("CONVIER_PUBLIC_URL", "").rstrip("/"),
+            sender=env.get("CONVIER_SENDER", ""),
+            send_rate=float(rate) if rate else None,
+            secret_id=env.get("CONVIER_SECRET_ID", ""),
+            keys_file=Path(keys_file) if keys_file else None,
+            campaign_function=env.get("CONVIER_CAMPAIGN_FUNCTION", ""),
+            outbox=Path(outbox) if outbox else None,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The inverse of `from_env`, for handing the same settings to a worker process."""
+        env = {
+            "CONVIER_ENDPOINT_URL": self.endpoint_url or "",
+            "AWS_REGION": self.region,
+            "CONVIER_TABLE": self.table,
+            "CONVIER_QUEUE_URL": self.queue_url,
+            "CONVIER_DLQ_URL": self.dead_letter_queue_url,
+            "CONVIER_CONFIGURATION_SET": self.configuration_set,
+            "CONVIER_PUBLIC_URL": self.public_url,
+            "CONVIER_SENDER": self.sender,
+            "CONVIER_SEND_RATE": "" if self.send_rate is None else str(self.send_rate),
+            "CONVIER_SECRET_ID": self.secret_id,
+            "CONVIER_KEYS_FILE": str(self.keys_file or ""),
+            "CONVIER_CAMPAIGN_FUNCTION": self.campaign_function,
+            "CONVIER_OUTBOX": str(self.outbox or ""),
+        }
+        return {k: v for k, v in env.items() if v}
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+@dataclass
+class Clients:
+    """boto3 clients for one `Settings`, made on first use and shared."""
+
+    settings: Settings
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def client(self, service: str):
+        if service not in self._cache:
+            import boto3
+            from botocore.config import Config
+
+            kwargs = {"region_name": self.settings.region,
+                      "config": Config(retries={"max_attempts": 3, "mode": "standard"},
+                                       max_pool_connections=16)}
+            if self.settings.endpoint_url:
+                kwargs.update(endpoint_url=self.settings.endpoint_url, aws_access_key_id="convier",
+                              aws_secret_access_key="convier")
+            self._cache[service] = boto3.session.Session().client(service, **kwargs)
+        return self._cache[service]
+
+    @property
+    def dynamodb(self):
+        return self.client("dynamodb")
+
+    @property
+    def sqs(self):
+        return self.client("sqs")
+
+    @property
+    def ses(self):
+        return self.client("sesv2")
+
+    @cached_property
+    def keys(self) -> Keys:
+        """From Secrets Manager on AWS, from the state folder on the embedded default."""
+        s = self.settings
+        if s.keys_file:
+            return Keys.from_json(Path(s.keys_file).read_text())
+        if s.secret_id:
+            value = self.client("secretsmanager").get_secret_value(SecretId=s.secret_id)["SecretString"]
+            return Keys.from_json(value)
+        raise RuntimeError("aucune clé de signature : CONVIER_SECRET_ID ou CONVIER_KEYS_FILE doit être défini")
