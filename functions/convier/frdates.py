@@ -76,7 +76,8 @@ _SINGLE = re.compile(
 _RANGE = re.compile(
     rf"\bdu\s+(?:(?:{_DAY_RE})\s+)?{_NUM}(?:\s+({_MONTH_RE}))?\s+au\s+(?:(?:{_DAY_RE})\s+)?{_NUM}\s+({_MONTH_RE})\s+(\d{{4}})\b",
     re.I)
-_LIST = re.compile(rf"\bles\s+{_NUM}((?:\s*(?:,|-|et)\s*{_NUM})+)\s+({_MONTH_RE})\s+(\d{{4}})\b", re.I)
+_NUM_PLAIN = r"(?:1er|[0-3]?\d)"
+_LIST = re.compile(rf"\bles\s+{_NUM}((?:\s*(?:,|-|et)\s*{_NUM_PLAIN})+)\s+({_MONTH_RE})\s+(\d{{4}})\b", re.I)
 
 
 def _month(name: str) -> int:
