@@ -29,6 +29,15 @@ _IFRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe\s*>|<iframe\b([^>]*)/?>", re
 _SECTION_WITH_NAV = re.compile(r"<section\b[^>]*>(?:(?!</section>).)*?<nav\b.*?</section\s*>", re.S | re.I)
 _ATTR = re.compile(r'(\w[\w-]*)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+# A line closing a block element, then markdown on the next line: kramdown resumes markdown there,
+# CommonMark would keep the markdown inside the raw HTML block until the next blank line.
+_BLOCK_CLOSE_THEN_MARKDOWN = re.compile(
+    r"(</(?:section|div|nav|figure|table|ul|ol|p|blockquote|h[1-6])>[ \t]*\n)(?=[^\s<])", re.I)
+# Editor placeholders such as <div class="margina"> margin 30px </div> (spacing hacks shown as text).
+_SPACER = re.compile(r"<div\b[^>]*>\s*margin\s+\d+\s*px\s*</div>", re.I)
+# Markdown left as text inside raw HTML blocks (which markdown does not parse).
+_LITERAL_LINK = re.compile(r'\[([^\[\]<]+)\]\(\s*([^()\s<>"]+)(?:\s+(?:"[^"<>]*"|&quot;(?:(?!&quot;)[^<>])*&quot;))?\s*\)')
+_LITERAL_BULLET = re.compile(r"^[ \t]*\*[ \t]+(?=\S)", re.M)
 
 TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "figcaption", "figure", "h1", "h2", "h3", "h4",
@@ -109,6 +118,8 @@ def clean_markdown(markdown: str) -> str:
     """Jekyll-only syntax out: liquid tags and kramdown attribute lists."""
     markdown = markdown.replace("\r\n", "\n").replace("\r", "\n")
     markdown = _LIQUID.sub("", markdown)
+    markdown = _SPACER.sub("", markdown)
+    markdown = _BLOCK_CLOSE_THEN_MARKDOWN.sub(r"\1\n", markdown)
     return _IAL.sub("", markdown)
 
 
@@ -169,8 +180,16 @@ def sanitize(html: str, site_url: str) -> tuple[str, list[str]]:
 
 def markdown_to_html(markdown: str, site_url: str) -> tuple[str, list[str]]:
     html = _md.render(clean_markdown(markdown))
+    html = _LITERAL_LINK.sub(_literal_link, html)
+    html = _LITERAL_BULLET.sub("• ", html)
     html, warnings = sanitize(html, site_url)
     return _leftover_emphasis(html), warnings
+
+
+def _literal_link(match: re.Match) -> str:
+    """`[label](url)` that stayed text (inside raw HTML): a real link, which sanitize() then checks."""
+    label, url = match.group(1), match.group(2)
+    return f'<a href="{url}">{label}</a>'
 
 
 def _leftover_emphasis(html: str) -> str:
