@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 from importlib import resources
@@ -87,6 +88,12 @@ def _images(inv: Invitation) -> list[dict]:
     return out
 
 
+def _tidy_text(text: str) -> str:
+    """One blank line between sections, whatever the template's conditionals left."""
+    text = "\n".join(line if line == "-- " else line.rstrip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
 def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "") -> RenderedInvitation:
     public_url = (inv.public_url or PREVIEW_PUBLIC_URL).rstrip("/")
     rsvp = f"{public_url}/rsvp/{TOKEN}"
@@ -110,6 +117,7 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
     text = env.get_template("invitation.txt.j2").render(
         context, chapeau_text=html_to_text(inv.chapeau_html), body_text=html_to_text(inv.body_html),
         box_text=html_to_text(inv.box_html))
+    text = _tidy_text(text)
     calendar = ""
     if inv.event and inv.event.start:
         calendar = ics.event_calendar(inv.event, uid=f"{campaign_id}@convier", title=inv.title,
