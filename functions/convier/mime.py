@@ -163,14 +163,19 @@ def links(public_url: str, token: str) -> dict[str, str]:
     }
 
 
+def personalise(template: MessageTemplate, token: str, first_name: str) -> tuple[str, str, str]:
+    """The recipient's HTML, text and calendar: markers filled, nothing re-rendered."""
+    hello = greeting(first_name)
+    return (fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello)}),
+            fill(template.text, {"TOKEN": token, "GREETING": hello}),
+            fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""})))
+
+
 def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: str, to_name: str = "",
                   first_name: str = "", token: str, subscriber_id: str = "", test: bool = False,
                   message_id: str | None = None, date: str | None = None) -> bytes:
     """The complete raw message for one recipient, ready for SES `SendEmail` (Raw)."""
-    hello = greeting(first_name)
-    html_part = fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello)})
-    text_part = fill(template.text, {"TOKEN": token, "GREETING": hello})
-    ics_part = fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""}))
+    html_part, text_part, ics_part = personalise(template, token, first_name)
     urls = links(template.public_url, token)
     message_id = message_id or f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}.{secrets.token_hex(6)}@{prepared.domain}>"
     mixed, alt = prepared.boundary_mixed, prepared.boundary_alt

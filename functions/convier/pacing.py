@@ -1,0 +1,53 @@
+"""Pacing to the SES send rate: every worker takes its share, and slows down when throttled.
+
+Pure logic with an injected clock and sleep, so tests drive time by hand.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+
+def worker_rate(total_rate: float, workers: int) -> float:
+    """Each of `workers` concurrent senders gets an equal share, so that together they stay under the quota."""
+    return max(total_rate, 0.01) / max(workers, 1)
+
+
+@dataclass
+class Pacer:
+    """A slot every 1/rate seconds; halves its rate on throttling, climbs back 5 % per success."""
+
+    rate: float
+    clock: callable = time.monotonic
+    sleep: callable = time.sleep
+    floor: float = 0.2
+    current: float = field(init=False)
+    _next: float = field(init=False, default=0.0)
+
+    def __post_init__(self):
+        self.current = self.rate
+
+    def wait(self) -> float:
+        """Blocks until the next slot; returns how long it slept."""
+        now = self.clock()
+        if self._next <= now:
+            self._next = now + 1.0 / self.current
+            return 0.0
+        delay = self._next - now
+        self.sleep(delay)
+        self._next += 1.0 / self.current
+        return delay
+
+    def throttled(self) -> None:
+        self.current = max(self.floor, self.current / 2)
+
+    def succeeded(self) -> None:
+        if self.current < self.rate:
+            self.current = min(self.rate, self.current * 1.05)
+
+
+def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
+    """Exponential backoff with full jitter (attempt 0, 1, 2...)."""
+    return random.uniform(0, min(cap, base * 2 ** attempt))

@@ -1,0 +1,127 @@
+"""Campaign records in the table: the campaign itself and one send record per recipient.
+
+On the send path: standard library and the ddb helpers only.
+
+| PK              | SK          | holds                                              |
+| CAMPAIGNS       | {id}        | index of campaigns (erasure walks it)              |
+| CAMPAIGN#{id}   | META        | list, subject, status, stored parts, event, counts |
+| CAMPAIGN#{id}   | SEND#{sid}  | claimed / sent / failed / skipped, SES id, times   |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import ddb
+from .mime import MessageTemplate
+
+DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
+CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
+UNKNOWN_AFTER = 120  # seconds: a claim older than this with no result is `unknown`, never resent
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def campaign_pk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    list_name: str
+    status: str
+    template: MessageTemplate
+    title: str = ""
+    post: str = ""
+    event: dict = field(default_factory=dict)  # start, end (ISO), all_day, place, address, online_url, when
+    capacity: int | None = None
+    answers: tuple[str, ...] = ("yes", "no", "maybe")
+    created_at: str = ""
+    enqueued: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_item(self) -> dict:
+        return {"PK": campaign_pk(self.id), "SK": "META", "id": self.id, "list": self.list_name,
+                "status": self.status, "template": self.template.to_dict(), "title": self.title,
+                "post": self.post, "event": self.event, "capacity": self.capacity, "answers": list(self.answers),
+                "created_at": self.created_at, "enqueued": self.enqueued, "warnings": list(self.warnings),
+                "subject": self.template.subject}
+
+    @classmethod
+    def from_item(cls, item: dict) -> "Campaign":
+        return cls(id=item["id"], list_name=item["list"], status=item["status"],
+                   template=MessageTemplate.from_dict(item["template"]), title=item.get("title", ""),
+                   post=item.get("post", ""), event=item.get("event") or {}, capacity=item.get("capacity"),
+                   answers=tuple(item.get("answers") or ("yes", "no", "maybe")),
+                   created_at=item.get("created_at", ""), enqueued=item.get("enqueued", 0),
+                   warnings=tuple(item.get("warnings") or ()))
+
+
+def load_campaign(client, table: str, campaign_id: str) -> Campaign | None:
+    item = ddb.get(client, table, campaign_pk(campaign_id), "META")
+    return Campaign.from_item(item) if item else None
+
+
+def campaign_status(client, table: str, campaign_id: str) -> str | None:
+    item = ddb.get(client, table, campaign_pk(campaign_id), "META", projection="status")
+    return item["status"] if item else None
+
+
+def set_campaign_status(client, table: str, campaign_id: str, status: str, *, only_from: tuple[str, ...] = ()) -> bool:
+    """Changes the status; with `only_from`, only from one of those (returns False otherwise)."""
+    kwargs = {"TableName": table, "Key": ddb.key(campaign_pk(campaign_id), "META"),
+              "UpdateExpression": "SET #s = :s, updated_at = :t",
+              "ExpressionAttributeNames": {"#s": "status"},
+              "ExpressionAttributeValues": {":s": {"S": status}, ":t": {"S": now_iso()}},
+              "ConditionExpression": "attribute_exists(PK)"}
+    if only_from:
+        names = {f":f{i}": {"S": s} for i, s in enumerate(only_from)}
+        kwargs["ConditionExpression"] += f" AND #s IN ({', '.join(names)})"
+        kwargs["ExpressionAttributeValues"].update(names)
+    try:
+        client.update_item(**kwargs)
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def send_records(client, table: str, campaign_id: str) -> dict[str, dict]:
+    """sid → send record, every page."""
+    return {item["SK"][5:]: item for item in
+            ddb.query(client, table, campaign_pk(campaign_id), "SEND#", consistent=True)}
+
+
+def send_item(campaign_id: str, sid: str, state: str, **fields) -> dict:
+    return {"PK": campaign_pk(campaign_id), "SK": f"SEND#{sid}", "state": state, **fields}
+
+
+def claim(client, table: str, items: list[dict]) -> set[str]:
+    """Conditional writes, made before SES is called: returns the SKs this worker now owns.
+
+    A record may be written only where none exists, or over a `failed` one (a retry).
+    One transaction per 100 items; on a conflict, the items are claimed one by one.
+    """
+    owned: set[str] = set()
+    for start in range(0, len(items), 100):
+        chunk = items[start:start + 100]
+        puts = [{"Put": {"TableName": table, "Item": ddb.to_item(item),
+                         "ConditionExpression": "attribute_not_exists(SK) OR #st = :failed",
+                         "ExpressionAttributeNames": {"#st": "state"},
+                         "ExpressionAttributeValues": {":failed": {"S": FAILED}}}} for item in chunk]
+        try:
+            client.transact_write_items(TransactItems=puts)
+            owned.update(item["SK"] for item in chunk)
+            continue
+        except client.exceptions.TransactionCanceledException:
+            pass
+        for put in puts:
+            try:
+                client.put_item(**put["Put"])
+                owned.add(put["Put"]["Item"]["SK"]["S"])
+            except client.exceptions.ConditionalCheckFailedException:
+                pass
+    return owned

@@ -1,0 +1,202 @@
+"""The per-recipient path: check, claim, personalise, build, send, mark. Exactly once, paced.
+
+Imports only the standard library, botocore (through the clients passed in)
+and light convier modules: no Jinja2, MJML or markdown at cold start.
+
+An SQS message carries a campaign id, a list name and up to 50 subscriber
+ids (never an address). For each message:
+1. the campaign's status is read: paused → the message is put back with a
+   delay, cancelled → dropped;
+2. subscribers, suppressions and existing send records are read in batches;
+3. every recipient still to do is claimed by a conditional write, skipped
+   ones get a `skipped` record the same way;
+4. each claimed recipient is personalised and sent through SES (paced,
+   backing off on throttling), then all are marked `sent` in one batch.
+A recipient whose claim exists without a result is never sent again: it is
+`unknown` in the status. A message with a failure is reported in the
+partial batch response, so SQS redelivers it (and, after 5 receives, moves it
+to the dead-letter queue); its `failed` recipients are retried, its `sent`
+ones are not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from . import ddb, records
+from .ids import make_token
+from .mime import Prepared, build_message, personalise, prepare
+from .pacing import Pacer, backoff
+
+log = logging.getLogger("convier.send")
+
+THROTTLING = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
+THROTTLE_RETRIES = 6
+PAUSE_DELAY = 30  # seconds before a paused campaign's message is looked at again
+BATCH_SIZE = 50  # recipients per SQS message
+
+
+@dataclass
+class Counts:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    unknown: int = 0
+    duplicates_avoided: int = 0
+    requeued: int = 0
+
+    def add(self, other: "Counts") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Sender:
+    """What a worker keeps between batches: clients, keys, pacer, and each campaign's prepared headers."""
+
+    clients: object
+    settings: object
+    pacer: Pacer
+    _campaigns: dict = field(default_factory=dict)
+
+    def campaign(self, campaign_id: str) -> tuple[records.Campaign, Prepared] | None:
+        if campaign_id not in self._campaigns:
+            campaign = records.load_campaign(self.clients.dynamodb, self.settings.table, campaign_id)
+            if campaign is None:
+                return None
+            self._campaigns[campaign_id] = (campaign, prepare(campaign.template))
+        return self._campaigns[campaign_id]
+
+
+def message_body(campaign_id: str, list_name: str, sids: list[str]) -> str:
+    return json.dumps({"campaign": campaign_id, "list": list_name, "sids": sids}, separators=(",", ":"))
+
+
+def process_event(event: dict, sender: Sender) -> tuple[dict, Counts]:
+    """An SQS event in, a `ReportBatchItemFailures` response out."""
+    failures, total = [], Counts()
+    for record in event.get("Records", ()):
+        try:
+            counts = process_message(json.loads(record["body"]), sender)
+            ok = counts.failed == 0
+        except Exception:  # one bad message must not sink the others: SQS retries it, then dead-letters it
+            log.exception("message %s failed", record.get("messageId"))
+            counts, ok = Counts(), False
+        if not ok:
+            failures.append({"itemIdentifier": record["messageId"]})
+        total.add(counts)
+    return {"batchItemFailures": failures}, total
+
+
+def process_message(body: dict, sender: Sender) -> Counts:
+    settings, dynamo = sender.settings, sender.clients.dynamodb
+    campaign_id, list_name, sids = body["campaign"], body["list"], list(dict.fromkeys(body["sids"]))
+    counts = Counts()
+    found = sender.campaign(campaign_id)
+    if found is None:
+        log.warning("campaign %s not found: message dropped", campaign_id)
+        return counts
+    campaign, prepared = found
+    status = records.campaign_status(dynamo, settings.table, campaign_id)
+    if status == records.CANCELLED:
+        return counts
+    if status == records.PAUSED:
+        sender.clients.sqs.send_message(QueueUrl=settings.queue_url, MessageBody=json.dumps(body),
+                                        DelaySeconds=PAUSE_DELAY)
+        counts.requeued = len(sids)
+        return counts
+
+    pk = records.campaign_pk(campaign_id)
+    keys = [(f"LIST#{list_name}", f"SUB#{sid}") for sid in sids]
+    keys += [("SUPPRESSED", sid) for sid in sids]
+    keys += [(pk, f"SEND#{sid}") for sid in sids]
+    found_items = ddb.batch_get(dynamo, settings.table, keys)
+
+    to_send, to_claim = [], []
+    stamp = records.now_iso()
+    for sid in sids:
+        existing = found_items.get((pk, f"SEND#{sid}"))
+        if existing and existing["state"] != records.FAILED:
+            counts.duplicates_avoided += 1  # sent, skipped, or claimed by a worker that died: never again
+            continue
+        attempts = (existing or {}).get("attempts", 0) + 1
+        sub = found_items.get((f"LIST#{list_name}", f"SUB#{sid}"))
+        reason = ""
+        if sub is None:
+            reason = "absent"
+        elif sub.get("status", "subscribed") != "subscribed":
+            reason = sub["status"]
+        elif ("SUPPRESSED", sid) in found_items:
+            reason = "suppressed"
+        if reason:
+            to_claim.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
+            continue
+        to_claim.append(records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=stamp, attempts=attempts))
+        to_send.append(sub)
+    owned = records.claim(dynamo, settings.table, to_claim)
+    for item in to_claim:
+        if item["SK"] not in owned:
+            counts.duplicates_avoided += 1
+        elif item["state"] == records.SKIPPED:
+            counts.skipped += 1
+
+    marks = []
+    for sub in to_send:
+        sid = sub["SK"][4:]
+        if f"SEND#{sid}" not in owned:
+            continue
+        outcome = send_one(sender, campaign, prepared, sub, sid)
+        if outcome.get("state") == records.SENT:
+            counts.sent += 1
+        else:
+            counts.failed += 1
+        marks.append(records.send_item(campaign_id, sid, **outcome))
+    ddb.batch_write(dynamo, settings.table, marks)
+    return counts
+
+
+def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str) -> dict:
+    """One recipient through SES; returns the fields of its send record."""
+    settings = sender.settings
+    token = make_token(campaign.id, sid, sender.clients.keys.link_keys)
+    full_name = " ".join(p for p in (sub.get("first_name", ""), sub.get("last_name", "")) if p)
+    raw = build_message(campaign.template, prepared, to_address=sub["email"], to_name=full_name,
+                        first_name=sub.get("first_name", ""), token=token, subscriber_id=sid)
+    error = ""
+    for attempt in range(THROTTLE_RETRIES):
+        sender.pacer.wait()
+        try:
+            response = sender.clients.ses.send_email(
+                FromEmailAddress=campaign.template.sender_address,
+                Destination={"ToAddresses": [sub["email"]]},
+                Content={"Raw": {"Data": raw}},
+                ConfigurationSetName=settings.configuration_set,
+                EmailTags=[{"Name": "campaign", "Value": campaign.id}],
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {}).get("Code", "ClientError")
+            if error in THROTTLING:
+                sender.pacer.throttled()
+                time.sleep(backoff(attempt))
+                continue
+            log.warning("SES refused %s for campaign %s: %s", sid, campaign.id, error)
+            return {"state": records.FAILED, "error": error, "failed_at": records.now_iso()}
+        sender.pacer.succeeded()
+        if settings.outbox:
+            html, _, _ = personalise(campaign.template, token, sub.get("first_name", ""))
+            write_outbox(Path(settings.outbox) / campaign.id, sid, raw, html)
+        return {"state": records.SENT, "message_id": response["MessageId"], "sent_at": records.now_iso()}
+    return {"state": records.FAILED, "error": error or "throttled", "failed_at": records.now_iso()}
+
+
+def write_outbox(folder: Path, sid: str, raw: bytes, html: str) -> None:
+    """Embedded default: a copy of each sent message and its HTML, named by subscriber id (erasure finds them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{sid}.eml").write_bytes(raw)
+    (folder / f"{sid}.html").write_text(html, encoding="utf-8")
