@@ -18,7 +18,7 @@ BORDER = "#dddddd"
 FONT = "Arial, Helvetica, sans-serif"
 
 BUTTON = (f"display:inline-block;background-color:{BLUE_FRANCE};color:#ffffff;padding:10px 20px;"
-          "font-weight:bold;text-decoration:none;border-radius:4px")
+          "margin:6px 0;font-weight:bold;text-decoration:none;border-radius:4px")
 BOX = f"background-color:{BLUE_BG};border-left:4px solid {BLUE_FRANCE};padding:12px 16px;margin:16px 0"
 QUOTE = f"margin:16px 0;padding:4px 16px;border-left:4px solid {BLUE_FRANCE}"
 IMAGE = "max-width:100%;height:auto;border:0"
