@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
+from .post import yaml_error
 
 ANSWERS = ("yes", "no", "maybe")
 DEFAULT_SITE_URL = "https://www.numerique.gouv.fr"
@@ -100,9 +101,7 @@ def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", ligne {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{source}{where} : YAML invalide ({getattr(exc, 'problem', exc)})") from None
+        raise InputError(yaml_error(exc, source, first_line=1, what="YAML invalide")) from None
     if not isinstance(data, dict):
         raise InputError(f"{source} : le fichier de campagne doit être un ensemble de clés")
     unknown = sorted(set(map(str, data)) - _KEYS)

@@ -147,20 +147,47 @@ def _strings(value) -> tuple[str, ...]:
     return tuple(s for s in (_one_line(v) for v in value) if s)
 
 
+_YAML_PROBLEMS = (
+    ("end of stream", "guillemet ouvert et jamais fermé"),
+    ("mapping values are not allowed", "« : » inattendu ; mettez la valeur entre guillemets"),
+    ("cannot start any token", "caractère interdit à cet endroit (une tabulation ? indentez avec des espaces)"),
+    ("expected <block end>", "indentation incohérente"),
+    ("could not find expected ':'", "« : » manquant après une clé"),
+    ("found duplicate anchor", "ancre en double"),
+    ("found undefined alias", "alias « * » inconnu"),
+)
+
+
+_KINDS = {"list": "une liste", "str": "un simple texte", "int": "un nombre", "float": "un nombre", "bool": "un booléen"}
+
+
+def yaml_error(exc: yaml.YAMLError, source: str, first_line: int, what: str) -> str:
+    """A YAML error in French, with the file line where the faulty construct begins.
+
+    `first_line` is the file line of the YAML's first line (2 under a post's opening « --- »)."""
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    where = f", ligne {mark.line + first_line}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    french = next((fr for key, fr in _YAML_PROBLEMS if key in problem), "")
+    return f"{source}{where} : {what} ({french + ' ; ' if french else ''}{problem})"
+
+
 def parse_post(text: str, source: str = "<billet>") -> Post:
     """Parse the text of a post; `source` names it in messages."""
+    if not text.strip():
+        raise PostError(f"{source} : le fichier est vide")
     match = _FRONT.match(text)
     if not match:
+        if re.match(r"\A\ufeff?---[ \t]*\r?\n", text):
+            raise PostError(f"{source} : en-tête YAML non fermé (la ligne « --- » qui le termine manque)")
         raise PostError(f"{source} : pas d’en-tête YAML (le billet doit commencer par une ligne « --- »)")
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f", ligne {mark.line + 2}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PostError(f"{source}{where} : en-tête YAML invalide ({problem})") from None
+        raise PostError(yaml_error(exc, source, first_line=2, what="en-tête YAML invalide")) from None
     if not isinstance(meta, dict):
-        raise PostError(f"{source} : l’en-tête YAML doit être un ensemble de clés, pas {type(meta).__name__}")
+        raise PostError(f"{source} : l’en-tête YAML doit être un ensemble de clés "
+                        f"(title: …, date: …), pas {_KINDS.get(type(meta).__name__, type(meta).__name__)}")
     title = _one_line(meta.get("title"))
     if not title:
         raise PostError(f"{source} : le billet n’a pas de titre (clé « title » absente ou vide)")
@@ -203,5 +230,7 @@ def read_post(path: str | Path) -> Post:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PostError(f"{path} : le fichier n’est pas en UTF-8 (octet {exc.start})") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        raise PostError(f"{path}, ligne {line} : le fichier n’est pas en UTF-8 (octet {exc.start} ; "
+                        "enregistrez-le en UTF-8)") from None
     return parse_post(text, str(path))
