@@ -6,6 +6,7 @@ Pure logic with an injected clock and sleep, so tests drive time by hand.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,19 +26,20 @@ class Pacer:
     floor: float = 0.2
     current: float = field(init=False)
     _next: float = field(init=False, default=0.0)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
         self.current = self.rate
 
     def wait(self) -> float:
-        """Blocks until the next slot; returns how long it slept."""
-        now = self.clock()
-        if self._next <= now:
-            self._next = now + 1.0 / self.current
-            return 0.0
-        delay = self._next - now
-        self.sleep(delay)
-        self._next += 1.0 / self.current
+        """Blocks until this caller's slot (slots are handed out in order across threads); returns the wait."""
+        with self._lock:
+            now = self.clock()
+            slot = max(self._next, now)
+            self._next = slot + 1.0 / self.current
+        delay = slot - now
+        if delay > 0:
+            self.sleep(delay)
         return delay
 
     def throttled(self) -> None:

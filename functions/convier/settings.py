@@ -57,6 +57,7 @@ class Settings:
     public_url: str = ""
     sender: str = ""
     send_rate: float | None = None  # e-mails/s for all workers together; None: read the SES quota
+    workers: int = 1  # how many send workers run at once (the SQS event source's maximum concurrency)
     secret_id: str = ""  # Secrets Manager secret holding Keys as JSON (AWS)
     keys_file: Path | None = None  # Keys as JSON in the state folder (embedded default)
     home: Path | None = None  # the embedded default's state folder
@@ -85,6 +86,7 @@ class Settings:
             public_url=env.get("CONVIER_PUBLIC_URL", "").rstrip("/"),
             sender=env.get("CONVIER_SENDER", ""),
             send_rate=float(rate) if rate else None,
+            workers=int(env.get("CONVIER_WORKERS") or 1),
             secret_id=env.get("CONVIER_SECRET_ID", ""),
             keys_file=Path(keys_file) if keys_file else None,
             campaign_function=env.get("CONVIER_CAMPAIGN_FUNCTION", ""),
@@ -103,6 +105,7 @@ class Settings:
             "CONVIER_PUBLIC_URL": self.public_url,
             "CONVIER_SENDER": self.sender,
             "CONVIER_SEND_RATE": "" if self.send_rate is None else str(self.send_rate),
+            "CONVIER_WORKERS": str(self.workers),
             "CONVIER_SECRET_ID": self.secret_id,
             "CONVIER_KEYS_FILE": str(self.keys_file or ""),
             "CONVIER_CAMPAIGN_FUNCTION": self.campaign_function,

@@ -1,0 +1,189 @@
+"""Campaign administration: create (render once, store), fan out to SQS, control, status.
+
+Not on the send path: this module may import the renderer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ddb, records, store
+from .errors import InputError
+from .sending import BATCH_SIZE, message_body
+
+
+def new_campaign_id(today: dt.date | None = None) -> str:
+    """Sortable and short: it appears in every link."""
+    return f"{(today or dt.date.today()):%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def _event_record(event) -> dict:
+    if event is None:
+        return {}
+    return {"start": event.start.isoformat() if event.start else None,
+            "end": event.end.isoformat() if event.end else None,
+            "all_day": event.all_day, "place": event.place, "address": event.address,
+            "online_url": event.online_url, "when": event.when}
+
+
+def create_campaign(clients, settings, *, post_path: str, list_name: str, campaign_file: str | None = None,
+                    campaign_id: str | None = None) -> tuple[records.Campaign, int]:
+    """Renders once and stores the parts; returns the campaign and the list's size."""
+    from .campaignfile import read_campaign
+    from .invitation import build_invitation
+    from .post import read_post
+    from .render import render_invitation
+
+    dynamo, table = clients.dynamodb, settings.table
+    if not store.list_exists(dynamo, table, list_name):
+        raise InputError(f"liste inconnue : « {list_name} » (voir convier lists show)")
+    post = read_post(post_path)
+    campaign_settings = read_campaign(campaign_file)
+    invitation = build_invitation(post, campaign_settings, public_url=settings.public_url)
+    if not campaign_settings.sender and settings.sender:
+        from dataclasses import replace
+        invitation = replace(invitation, sender=settings.sender)
+    campaign_id = campaign_id or new_campaign_id()
+    rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
+    campaign = records.Campaign(
+        id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
+        title=invitation.title, post=str(Path(post_path).name), event=_event_record(invitation.event),
+        capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
+        warnings=rendered.warnings)
+    dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
+                    ConditionExpression="attribute_not_exists(PK)")
+    ddb.batch_write(dynamo, table, [{"PK": "CAMPAIGNS", "SK": campaign_id, "list": list_name,
+                                     "created_at": campaign.created_at, "subject": invitation.subject}])
+    counts = store.count_by_status(dynamo, table, list_name)
+    return campaign, sum(counts.values())
+
+
+def require(clients, settings, campaign_id: str) -> records.Campaign:
+    campaign = records.load_campaign(clients.dynamodb, settings.table, campaign_id)
+    if campaign is None:
+        raise InputError(f"campagne inconnue : « {campaign_id} » (voir convier campaign list)")
+    return campaign
+
+
+def list_campaigns(clients, settings) -> list[dict]:
+    return list(ddb.query(clients.dynamodb, settings.table, "CAMPAIGNS"))
+
+
+def fan_out(clients, settings, campaign_id: str) -> int:
+    """Enqueues every subscriber with no final send record yet; returns how many were enqueued."""
+    campaign = require(clients, settings, campaign_id)
+    if campaign.status == records.CANCELLED:
+        raise InputError(f"la campagne {campaign_id} est annulée : elle ne peut plus être envoyée")
+    dynamo, table = clients.dynamodb, settings.table
+    done = {sid for sid, rec in records.send_records(dynamo, table, campaign_id).items()
+            if rec["state"] != records.FAILED}
+    pending = [s.sid for s in store.iter_subscribers(dynamo, table, campaign.list_name) if s.sid not in done]
+    records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
+    entries = [message_body(campaign_id, campaign.list_name, pending[i:i + BATCH_SIZE])
+               for i in range(0, len(pending), BATCH_SIZE)]
+    for start in range(0, len(entries), 10):
+        chunk = entries[start:start + 10]
+        result = clients.sqs.send_message_batch(
+            QueueUrl=settings.queue_url,
+            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)])
+        if result.get("Failed"):
+            raise RuntimeError(f"SQS a refusé {len(result['Failed'])} messages : {result['Failed'][0]}")
+    dynamo.update_item(TableName=table, Key=ddb.key(records.campaign_pk(campaign_id), "META"),
+                       UpdateExpression="ADD enqueued :n SET started_at = if_not_exists(started_at, :t)",
+                       ExpressionAttributeValues={":n": {"N": str(len(pending))}, ":t": {"S": records.now_iso()}})
+    return len(pending)
+
+
+def pause(clients, settings, campaign_id: str) -> bool:
+    require(clients, settings, campaign_id)
+    return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.PAUSED,
+                                       only_from=(records.SENDING, records.DRAFT))
+
+
+def resume(clients, settings, campaign_id: str) -> bool:
+    require(clients, settings, campaign_id)
+    return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.SENDING,
+                                       only_from=(records.PAUSED,))
+
+
+def cancel(clients, settings, campaign_id: str) -> bool:
+    require(clients, settings, campaign_id)
+    return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.CANCELLED,
+                                       only_from=(records.DRAFT, records.SENDING, records.PAUSED))
+
+
+@dataclass(frozen=True)
+class Status:
+    campaign: records.Campaign
+    sent: int
+    skipped: int
+    failed: int
+    unknown: int
+    in_flight: int
+    queued: int
+    rate: float  # e-mails per second over the last minute
+    list_size: int
+
+    @property
+    def finished(self) -> bool:
+        return self.campaign.enqueued > 0 and self.queued == 0 and self.in_flight == 0
+
+
+def _age(stamp: str, now: dt.datetime) -> float:
+    try:
+        return (now - dt.datetime.fromisoformat(stamp)).total_seconds()
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) -> Status:
+    campaign = require(clients, settings, campaign_id)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    counts = {"sent": 0, "skipped": 0, "failed": 0, "unknown": 0, "in_flight": 0}
+    recent = 0
+    for rec in records.send_records(clients.dynamodb, settings.table, campaign_id).values():
+        state = rec["state"]
+        if state == records.CLAIMED:
+            counts["unknown" if _age(rec.get("claimed_at", ""), now) > records.UNKNOWN_AFTER else "in_flight"] += 1
+        else:
+            counts[state] += 1
+            if state == records.SENT and _age(rec.get("sent_at", ""), now) <= 60:
+                recent += 1
+    final = counts["sent"] + counts["skipped"] + counts["unknown"] + counts["failed"]
+    list_size = sum(store.count_by_status(clients.dynamodb, settings.table, campaign.list_name).values())
+    queued = max(0, campaign.enqueued - final - counts["in_flight"])
+    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, **counts)
+
+
+def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list[tuple[str, str]]:
+    """Real personalised copies marked as tests; no send record, no counter touched."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from .ids import make_token, subscriber_id
+    from .mime import build_message, personalise, prepare
+    from .sending import write_outbox
+
+    campaign = require(clients, settings, campaign_id)
+    prepared = prepare(campaign.template)
+    sent = []
+    for address in addresses:
+        try:
+            address = validate_email(address.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InputError(f"--to {address!r} : adresse non valable ({exc})") from None
+        sid = subscriber_id(address, clients.keys.id_key)
+        token = make_token(campaign.id, sid, clients.keys.link_keys)
+        raw = build_message(campaign.template, prepared, to_address=address, token=token, subscriber_id=sid,
+                            test=True)
+        response = clients.ses.send_email(
+            FromEmailAddress=campaign.template.sender_address, Destination={"ToAddresses": [address]},
+            Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
+            EmailTags=[{"Name": "campaign", "Value": campaign.id}, {"Name": "test", "Value": "oui"}])
+        if settings.outbox:
+            write_outbox(Path(settings.outbox) / campaign.id / "tests", sid, raw,
+                         personalise(campaign.template, token, "")[0])
+        sent.append((address, response["MessageId"]))
+    return sent

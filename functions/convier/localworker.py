@@ -1,0 +1,99 @@
+"""The embedded default's stand-in for the SQS event source: poll, call the real handler, delete.
+
+It builds the same event shape Lambda delivers and honours the partial batch
+response the same way: successful messages are deleted, failed ones become
+visible again (sooner than on AWS, so a local run does not idle) and move to
+the dead-letter queue after the redrive policy's count of receives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from . import records
+from .sending import Counts, Sender, process_event
+
+RETRY_VISIBILITY = 2  # seconds before a failed message is received again
+
+
+def sqs_event(messages: list[dict], queue_arn: str, region: str) -> dict:
+    """Messages from ReceiveMessage in the shape of a Lambda SQS event."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+        "awsRegion": region} for m in messages]}
+
+
+@dataclass
+class DrainResult:
+    counts: Counts
+    stopped: str = ""  # why it stopped early: "paused", "cancelled"
+
+
+def _queue_depth(sqs, queue_url: str) -> int:
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+    return sum(int(v) for v in attrs.values())
+
+
+def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
+          on_batch: Callable[[Counts], None] | None = None, idle_timeout: float = 30.0) -> DrainResult:
+    """Runs the send handler on the queue until it is empty (or the campaign is paused or cancelled)."""
+    settings, sqs = sender.settings, sender.clients.sqs
+    arn = sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    total, lock, stop = Counts(), threading.Lock(), threading.Event()
+    reason = {"why": ""}
+
+    def work():
+        idle_since = None
+        while not stop.is_set():
+            got = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                      VisibilityTimeout=60, AttributeNames=["All"]).get("Messages", [])
+            if not got:
+                if campaign_id:
+                    status = records.campaign_status(sender.clients.dynamodb, settings.table, campaign_id)
+                    if status in (records.PAUSED, records.CANCELLED):
+                        reason["why"] = status
+                        stop.set()
+                        return
+                if _queue_depth(sqs, settings.queue_url) == 0:
+                    stop.set()
+                    return
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > idle_timeout:
+                    return
+                continue
+            idle_since = None
+            response, counts = process_event(sqs_event(got, arn, settings.region), sender)
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(got) if m["MessageId"] not in failed]
+            if done:
+                sqs.delete_message_batch(QueueUrl=settings.queue_url, Entries=done)
+            retry = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": RETRY_VISIBILITY}
+                     for i, m in enumerate(got) if m["MessageId"] in failed]
+            if retry:
+                sqs.change_message_visibility_batch(QueueUrl=settings.queue_url, Entries=retry)
+            with lock:
+                total.add(counts)
+            if on_batch:
+                on_batch(counts)
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, threads))]
+    for t in workers:
+        t.start()
+    try:
+        for t in workers:
+            while t.is_alive():
+                t.join(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for t in workers:
+            t.join()
+        raise
+    return DrainResult(counts=total, stopped=reason["why"])

@@ -1,0 +1,49 @@
+"""The embedded default's outbox: an index page over the messages the local SES "sent"."""
+
+from __future__ import annotations
+
+import html
+from email import message_from_binary_file, policy
+from pathlib import Path
+
+
+def write_index(folder: Path, title: str = "") -> Path:
+    """`index.html` listing each message of a campaign folder: recipient, subject, preview and source."""
+    rows = []
+    for eml in sorted(folder.glob("*.eml")):
+        with eml.open("rb") as fh:
+            msg = message_from_binary_file(fh, policy=policy.default)
+        preview = eml.with_suffix(".html")
+        rows.append(
+            "<tr><td>{to}</td><td>{subject}</td><td>{date}</td><td><a href=\"{html}\">aperçu</a> · "
+            "<a href=\"{eml}\">.eml</a></td></tr>".format(
+                to=html.escape(str(msg["To"] or "")), subject=html.escape(str(msg["Subject"] or "")),
+                date=html.escape(str(msg["Date"] or "")), html=html.escape(preview.name), eml=html.escape(eml.name)))
+    page = f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Boîte d’envoi — {html.escape(title or folder.name)}</title>
+<style>body{{font-family:Arial,Helvetica,sans-serif;margin:2rem;color:#161616}}
+table{{border-collapse:collapse;width:100%}}th,td{{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}}
+th{{background:#f6f6f6}}a{{color:#000091}}</style></head>
+<body><h1>Boîte d’envoi locale</h1>
+<p>Campagne <strong>{html.escape(title or folder.name)}</strong> : {len(rows)} message(s) envoyé(s) par le SES local (moto).
+Rien n’est parti sur Internet.</p>
+<table><thead><tr><th scope="col">Destinataire</th><th scope="col">Objet</th><th scope="col">Date</th>
+<th scope="col">Message</th></tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def forget(outbox: Path, sid: str) -> list[Path]:
+    """Erasure: every copy of a subscriber's messages, then the indexes are rewritten without them."""
+    removed = []
+    for path in sorted(outbox.glob(f"*/{sid}.*")):
+        path.unlink()
+        removed.append(path)
+    for folder in {p.parent for p in removed}:
+        write_index(folder)
+    return removed
