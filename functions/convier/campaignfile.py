@@ -117,6 +117,9 @@ def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
     if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1):
         raise _fail(source, "capacity", f"doit être un nombre entier positif, reçu {capacity!r}")
     answers = data.get("answers", list(ANSWERS))
+    if isinstance(answers, list):
+        # YAML 1.1 reads the documented `answers: [yes, no, maybe]` as [True, False, 'maybe'].
+        answers = [{True: "yes", False: "no"}.get(a, a) if isinstance(a, bool) else a for a in answers]
     if not isinstance(answers, list) or not answers or any(a not in ANSWERS for a in answers):
         raise _fail(source, "answers", f"doit être une liste parmi {list(ANSWERS)}, reçu {answers!r}")
     start = _moment(source, "event.start", event.get("start"))
