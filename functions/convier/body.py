@@ -36,7 +36,7 @@ _BLOCK_CLOSE_THEN_MARKDOWN = re.compile(
 # Editor placeholders such as <div class="margina"> margin 30px </div> (spacing hacks shown as text).
 _SPACER = re.compile(r"<div\b[^>]*>\s*margin\s+\d+\s*px\s*</div>", re.I)
 # Markdown left as text inside raw HTML blocks (which markdown does not parse).
-_LITERAL_LINK = re.compile(r'\[([^\[\]<]+)\]\(\s*([^()\s<>"]+)(?:\s+(?:"[^"<>]*"|&quot;(?:(?!&quot;)[^<>])*&quot;))?\s*\)')
+_LITERAL_LINK = re.compile(r'\[([^\[\]<]+)\]\(\s*([^()\s<>"]*(?:\([^()\s<>"]*\))?[^()\s<>"]*)(?:\s+(?:"[^"<>]*"|&quot;(?:(?!&quot;)[^<>])*&quot;))?\s*\)')
 _LITERAL_BULLET = re.compile(r"^[ \t]*\*[ \t]+(?=\S)", re.M)
 
 TAGS = {
