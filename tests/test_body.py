@@ -1,0 +1,184 @@
+"""The body made e-mail-safe: crafted inputs first, then the corpus posts known for each trap."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from convier.body import markdown_to_html, programme_lists, render_body, video_link
+from convier.invitation import build_invitation
+from convier.post import read_post
+from convier.render import render_invitation
+
+SITE = "https://www.numerique.gouv.fr"
+CORPUS = Path("/work/shared/corpus/posts")
+
+
+def html(markdown: str) -> str:
+    return markdown_to_html(markdown, SITE)[0]
+
+
+def hrefs(text: str) -> list[str]:
+    return re.findall(r'\b(?:href|src)="([^"]*)"', text)
+
+
+def test_script_and_style_dropped_with_their_content():
+    out = html('Avant <script>alert("x")</script> après\n\n<style>.a{color:red}</style>\n\nFin')
+    assert "<script" not in out and "alert" not in out and "color:red" not in out
+    assert "Avant" in out and "Fin" in out
+
+
+def test_iframe_becomes_a_link_to_the_video():
+    out = html('<div><iframe title="Entretien" src="https://www.youtube.com/embed/abc_123" width="560"></iframe></div>')
+    assert "<iframe" not in out
+    assert '<a href="https://www.youtube.com/watch?v=abc_123">▶ Voir la vidéo : Entretien</a>' in out
+
+
+@pytest.mark.parametrize("src,page", [
+    ("https://www.youtube-nocookie.com/embed/XYZ", "https://www.youtube.com/watch?v=XYZ"),
+    ("//player.vimeo.com/video/12345", "https://vimeo.com/12345"),
+    ("https://peertube.example.org/videos/embed/uuid", "https://peertube.example.org/videos/watch/uuid"),
+])
+def test_video_link(src, page):
+    assert video_link(src) == page
+
+
+def test_section_with_nav_site_chrome_dropped():
+    md = ('<section id="menu" class="cell">\n<h2>Au menu</h2>\n<nav class="grid"><a href="#a">A</a></nav>\n</section>\n'
+          "> #### **Titre après le menu**\n\nTexte.")
+    out = html(md)
+    assert "<nav" not in out and "<section" not in out and "Au menu" not in out
+    assert "<h4>" in out and "<strong>Titre après le menu</strong>" in out and "&gt;" not in out
+
+
+def test_kramdown_attribute_lists_and_liquid_removed():
+    out = html('Texte{:target="_blank"}\n{: .encadre role="presentation" }\n\n{% include bouton.html %} {{ page.title }} fin')
+    assert "{:" not in out and "{%" not in out and "{{" not in out and "target" not in out
+    assert "Texte" in out and "fin" in out
+
+
+def test_javascript_and_data_links_dropped():
+    out = html('[a](javascript:alert(1)) <a href="JavaScript:void(0)">b</a> <img src="data:image/png;base64,AAA" alt="x">')
+    assert "javascript" not in out.lower() and "data:" not in out
+    assert all(u.startswith(("https://", "mailto:")) for u in hrefs(out))
+
+
+def test_relative_links_and_images_made_absolute():
+    out = html('[Agenda](/agenda/) ![Logo](/uploads/logo%20bleu.png) <a href="services/x">x</a> [http](http://exemple.fr/a)')
+    assert hrefs(out) == [f"{SITE}/agenda/", f"{SITE}/uploads/logo%20bleu.png", f"{SITE}/services/x", "https://exemple.fr/a"]
+    custom = markdown_to_html("[a](/agenda/)", "https://www.exemple.gouv.fr")[0]
+    assert 'href="https://www.exemple.gouv.fr/agenda/"' in custom
+
+
+def test_mail_addresses_become_mailto_and_anchors_drop():
+    out = html('[écrire](contact@numerique.gouv.fr) [haut](#haut) [m](mailto:a@b.fr)')
+    assert hrefs(out) == ["mailto:contact@numerique.gouv.fr", "mailto:a@b.fr"]
+    assert "haut" in out  # the text stays, the dead anchor goes
+
+
+def test_placeholder_link_dropped_with_a_warning():
+    out, warnings = markdown_to_html('<a href="lien à ajouter" class="button">S’inscrire</a>', SITE)
+    assert "href" not in out and "S’inscrire" in out
+    assert warnings == ["lien non valable retiré : « lien à ajouter »"]
+
+
+def test_span_lang_kept():
+    assert '<span lang="en">meetup</span>' in html('Le <span lang="en">meetup</span> design')
+    assert '<span lang="en">Design</span>' in html('<span lang="EN">Design</span>')
+
+
+def test_button_class_becomes_an_inline_styled_button():
+    out = html('<div align="center"><a href="/inscription" class="button" title="S’inscrire"><b>S’inscrire</b></a></div>')
+    anchor = re.search(r"<a [^>]*>", out).group(0)
+    assert 'href="https://www.numerique.gouv.fr/inscription"' in anchor
+    assert "background-color:#000091" in anchor and "color:#ffffff" in anchor and "class=" not in anchor
+
+
+def test_encadre_class_becomes_a_box_and_unknown_classes_go():
+    out = html('<div class="encadre noir"><p>Important</p></div>\n\n<p class="text-center">x</p>')
+    assert "border-left:4px solid #000091" in out and "class=" not in out
+
+
+def test_images_get_alt_and_fluid_style():
+    out = html('<img src="/uploads/a.png">')
+    assert 'alt=""' in out and "max-width:100%" in out
+
+
+def test_unpaired_emphasis_and_literal_markdown_inside_raw_html():
+    out = html('<div>**Gras dans du HTML** et [un lien](https://exemple.fr/a "titre") et **seul</div>')
+    assert "**" not in out and "<strong>Gras dans du HTML</strong>" in out
+    assert '<a href="https://exemple.fr/a">un lien</a>' in out and "](" not in out
+
+
+def test_spacer_placeholders_dropped():
+    out = html('<div class="margina"> margin 30px </div>Cet atelier\n<br>\n* **Capter l’attention**')
+    assert "margin 30px" not in out and "<strong>Capter l’attention</strong>" in out and "*" not in out
+    inside = html('<div>Ateliers :<br>\n* **Capter l’attention**<br>\n* Pitch</div>')
+    assert "• <strong>Capter l’attention</strong>" in inside and "• Pitch" in inside and "*" not in inside
+
+
+def test_programme_lines_become_items():
+    md = "Au programme :\n> Accueil ;\n> Table ronde : « Le Cloud » ;\n> Ateliers."
+    assert programme_lists(md) == "Au programme :\n\n- Accueil ;\n- Table ronde : « Le Cloud » ;\n- Ateliers.\n"
+    assert html(programme_lists(md)).count("<li>") == 3
+
+
+def test_a_real_quote_stays_a_quote():
+    md = "> Une citation qui continue\n> sur la ligne suivante sans ponctuation"
+    assert programme_lists(md) == md
+
+
+def test_encadre_marker_makes_a_box_with_its_title():
+    body = render_body("Avant.\n[Encadré]\nTitre de l’encadré\n\nPremier paragraphe.\n\nSecond.", SITE)
+    assert "Avant." in body.html and "Premier" not in body.html
+    assert body.box_title == "Titre de l’encadré"
+    assert body.box_html.count("<p>") == 2
+
+
+# The corpus posts named in /work/shared/corpus/README.md for each trap, rendered whole.
+
+def rendered(name: str):
+    return render_invitation(build_invitation(read_post(CORPUS / name)))
+
+
+def test_corpus_iframe_ethics_by_design():
+    r = rendered("ethics-by-design-2022.markdown")
+    assert "<iframe" not in r.html
+    assert 'href="https://peertube.designersethiques.org/videos/watch/55d9c156-22fc-4f83-8fe2-47a68e3c3690"' in r.html
+    assert "Voir la vidéo : La DINUM soutient Ethics by design" in r.text
+    assert r.html.count("background-color:#000091;color:#ffffff") >= 2  # the post's HTML buttons
+
+
+def test_corpus_section_nav_ial_forum_2021():
+    r = rendered("forum-emploi-tech-etat-2021.markdown")
+    for leftover in ("<nav", "<section", "{:", "Au menu", "margin 30px", "> >", "](", "**"):
+        assert leftover not in r.html, leftover
+    assert "Créez le service public de demain" in r.text and "> >" not in r.text
+    assert not re.search(r'src="/', r.html)
+    assert all(u.startswith(("https://", "mailto:")) for u in hrefs(r.html))
+
+
+def test_corpus_span_lang_design_public_meetup_5():
+    r = rendered("design-public-meetup-5.markdown")
+    assert r.html.count('<span lang="en">meetup</span>') >= 3
+    assert any("heure de début inhabituelle : 6 h 30" in w for w in r.warnings)
+
+
+def test_corpus_mail_address_as_link_guichet():
+    r = rendered("guichet-adoption-du-cloud-computing-webinaire-dinformation.markdown")
+    assert 'href="mailto:infonuage.dinum@modernisation.gouv.fr"' in r.html
+    assert "infonuage.dinum@modernisation.gouv.fr" in r.text and "mailto:" not in r.text
+    assert 'href="https://infonuage' not in r.html
+
+
+def test_corpus_trailing_space_link_hackathon():
+    r = rendered("hackathon-declaration-sociale-nominative-dsn.markdown")
+    assert 'href="https://www.demarches-simplifiees.fr/commencer/inscription-hackathon-dsn"' in r.html
+    assert "inscription-hackathon-dsn%20" not in r.html and "inscription-hackathon-dsn " not in r.html
+    assert "du 5 au 6 juin 2024" in r.text or re.search(r"Quand : du \d+ au \d+ \w+ 2024", r.text)
+
+
+def test_corpus_literal_markdown_link_in_raw_html_barometre():
+    r = rendered("barometre-numerique-agent-2022.markdown")
+    assert "](" not in r.html and "](" not in r.text
+    assert 'href="https://www.data.gouv.fr/fr/datasets/barometre-numerique-de-lagent-resultats-2021/"' in r.html
