@@ -2,14 +2,15 @@
 
 This module is on the send path: standard library only, no Jinja2, MJML or
 markdown. The campaign's parts are rendered once; per recipient we substitute
-a token and a greeting, base64 the bodies and join pre-encoded headers, which
+a token and a greeting into parts quoted-printable-encoded once, and join them
+with pre-encoded headers, which
 is more than an order of magnitude cheaper than `email.message.EmailMessage`
 and parses back to the same structure.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import html
 import re
 import secrets
@@ -83,10 +84,6 @@ def fold_ics(text: str) -> str:
     return CRLF.join(out)
 
 
-def _b64(text: str) -> str:
-    return base64.encodebytes(text.encode()).decode("ascii").replace("\n", CRLF)
-
-
 @dataclass(frozen=True)
 class MessageTemplate:
     """What a campaign stores once: the rendered parts with their markers, and its fixed headers."""
@@ -131,14 +128,46 @@ def _joined(segments: tuple[str, ...]):
         yield f"@@{part}@@" if i % 2 else part
 
 
+def _qp(data: str) -> str:
+    """Quoted-printable with CRLF line ends; C speed (binascii)."""
+    return binascii.b2a_qp(data.encode(), istext=True).decode("ascii").replace("\n", CRLF).replace("\r\r\n", CRLF)
+
+
+def encode_segments(segments: tuple[str, ...]) -> tuple[str, ...]:
+    """Literal segments quoted-printable-encoded once, each closed by a soft line break.
+
+    A marker's value then starts on a line of its own, so per recipient only
+    the few bytes of each value are encoded; the decoded text is exactly the
+    filled template (soft breaks vanish on decoding).
+    """
+    return tuple(_qp(part) + "=" + CRLF if i % 2 == 0 else part for i, part in enumerate(segments))
+
+
+def _split_ics(segments: tuple[str, ...]) -> tuple[str, tuple[str, ...], str]:
+    """The calendar as (lines before, the lines holding markers, lines after), folded where fixed."""
+    text = "".join(_joined(segments))
+    lines = text.split(CRLF)
+    marked = [i for i, line in enumerate(lines) if _MARKER.search(line)]
+    if not marked:
+        return fold_ics(text), (), ""
+    first, last = marked[0], marked[-1]
+    head = fold_ics(CRLF.join(lines[:first])) + CRLF if first else ""
+    middle = tuple(split_markers(CRLF.join(lines[first:last + 1])))
+    tail = CRLF + fold_ics(CRLF.join(lines[last + 1:])) if last + 1 < len(lines) else ""
+    return head, middle, tail
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """Headers encoded once per campaign (and per process), reused for every recipient."""
+    """Everything fixed for a campaign, encoded once per process and reused for every recipient."""
 
     head: str
     boundary_mixed: str
     boundary_alt: str
     domain: str
+    html_qp: tuple[str, ...]
+    text_qp: tuple[str, ...]
+    ics: tuple[str, tuple[str, ...], str]
 
 
 def prepare(template: MessageTemplate) -> Prepared:
@@ -151,7 +180,8 @@ def prepare(template: MessageTemplate) -> Prepared:
     lines.append(f"Feedback-ID: {template.campaign_id}:{template.list_id or 'liste'}:convier:{template.domain}")
     stamp = secrets.token_hex(8)
     return Prepared(head=CRLF.join(lines) + CRLF, boundary_mixed=f"=_mixed_{stamp}", boundary_alt=f"=_alt_{stamp}",
-                    domain=template.domain)
+                    domain=template.domain, html_qp=encode_segments(template.html),
+                    text_qp=encode_segments(template.text), ics=_split_ics(template.ics))
 
 
 def links(public_url: str, token: str) -> dict[str, str]:
@@ -174,8 +204,14 @@ def personalise(template: MessageTemplate, token: str, first_name: str) -> tuple
 def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: str, to_name: str = "",
                   first_name: str = "", token: str, subscriber_id: str = "", test: bool = False,
                   message_id: str | None = None, date: str | None = None) -> bytes:
-    """The complete raw message for one recipient, ready for SES `SendEmail` (Raw)."""
-    html_part, text_part, ics_part = personalise(template, token, first_name)
+    """The complete raw message for one recipient, ready for SES `SendEmail` (Raw).
+
+    Only the values are encoded here; the parts were encoded by `prepare`.
+    """
+    hello = greeting(first_name)
+    html_values = {"TOKEN": token, "GREETING": _qp(html.escape(hello))}
+    text_values = {"TOKEN": token, "GREETING": _qp(hello)}
+    head_ics, marked_ics, tail_ics = prepared.ics
     urls = links(template.public_url, token)
     message_id = message_id or f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}.{secrets.token_hex(6)}@{prepared.domain}>"
     mixed, alt = prepared.boundary_mixed, prepared.boundary_alt
@@ -196,24 +232,25 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
         CRLF,
         f"--{alt}", CRLF,
         "Content-Type: text/plain; charset=utf-8", CRLF,
-        "Content-Transfer-Encoding: base64", CRLF,
+        "Content-Transfer-Encoding: quoted-printable", CRLF,
         CRLF,
-        _b64(text_part),
+        fill(prepared.text_qp, text_values), CRLF,
         f"--{alt}", CRLF,
         "Content-Type: text/html; charset=utf-8", CRLF,
-        "Content-Transfer-Encoding: base64", CRLF,
+        "Content-Transfer-Encoding: quoted-printable", CRLF,
         CRLF,
-        _b64(html_part),
+        fill(prepared.html_qp, html_values), CRLF,
         f"--{alt}--", CRLF,
     ]
-    if ics_part:
+    if head_ics or marked_ics:
+        ics_text = head_ics + fold_ics(fill(marked_ics, {"TOKEN": token, "GREETING": ""})) + tail_ics if marked_ics else head_ics
         parts += [
             f"--{mixed}", CRLF,
             'Content-Type: text/calendar; charset=utf-8; method=PUBLISH; name="invitation.ics"', CRLF,
             'Content-Disposition: attachment; filename="invitation.ics"', CRLF,
-            "Content-Transfer-Encoding: base64", CRLF,
+            "Content-Transfer-Encoding: quoted-printable", CRLF,
             CRLF,
-            _b64(ics_part),
+            _qp(ics_text), CRLF,
         ]
     parts += [f"--{mixed}--", CRLF]
     return "".join(parts).encode("ascii")

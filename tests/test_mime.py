@@ -1,0 +1,86 @@
+"""The hand-built message parses back to exactly what was personalised, with every header of the contract."""
+
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from convier.campaignfile import CampaignSettings
+from convier.ids import make_token, read_token, subscriber_id
+from convier.invitation import build_invitation
+from convier.mime import build_message, fold_ics, personalise, prepare
+from convier.post import read_post
+from convier.render import render_invitation
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "posts"
+KEYS = (b"k" * 32,)
+
+
+@pytest.fixture(scope="module")
+def template():
+    post = read_post(CORPUS / "seed-journee-cloud-2023.md")
+    settings = CampaignSettings(public_url="https://invitations.numerique.gouv.fr",
+                                sender="Équipe Cloud DINUM <cloud@numerique.gouv.fr>")
+    return render_invitation(build_invitation(post, settings), campaign_id="20230101-abcdef").message
+
+
+def parts(msg):
+    found = {}
+    for part in msg.walk():
+        if not part.is_multipart():
+            found[part.get_content_type()] = part.get_content()
+    return found
+
+
+@pytest.mark.parametrize("first_name", ["Héloïse", "", "<b>Zoé</b> & Cie", "Jean\r\nBcc: pirate@exemple.fr"])
+def test_message_parses_back_identical(template, first_name):
+    sid = subscriber_id("heloise.roux@sante.gouv.fr", b"i" * 32)
+    token = make_token(template.campaign_id, sid, KEYS)
+    raw = build_message(template, prepare(template), to_address="heloise.roux@sante.gouv.fr",
+                        to_name=f"{first_name} Roux", first_name=first_name, token=token, subscriber_id=sid)
+    msg = message_from_bytes(raw, policy=policy.default)
+    html, text, ics = personalise(template, token, first_name)
+    got = {kind: body.replace("\r\n", "\n") for kind, body in parts(msg).items()}  # MIME text is CRLF on the wire
+    assert got["text/html"] == html.replace("\r\n", "\n")
+    assert got["text/plain"] == text.replace("\r\n", "\n")
+    assert got["text/calendar"].replace("\n ", "") == ics.replace("\r\n", "\n").replace("\n ", "")
+    assert msg.get_content_type() == "multipart/mixed"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["multipart/alternative", "text/calendar"]
+    assert msg["Bcc"] is None and "pirate" not in str(msg["To"]).split("<")[1]
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_headers_of_the_contract(template):
+    sid = subscriber_id("a@b.fr", b"i" * 32)
+    token = make_token(template.campaign_id, sid, KEYS)
+    raw = build_message(template, prepare(template), to_address="a@b.fr", to_name="François Rivière",
+                        first_name="François", token=token, subscriber_id=sid)
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["From"].addresses[0].display_name == "Équipe Cloud DINUM"
+    assert b"From: =?utf-8?" in raw  # RFC 2047 encoded display name
+    assert msg["To"].addresses[0].display_name == "François Rivière"
+    assert msg["Subject"] == template.subject
+    assert msg["Message-ID"].startswith("<20230101-abcdef.")
+    assert msg["Date"]
+    unsubscribe = msg["List-Unsubscribe"]
+    assert f"<https://invitations.numerique.gouv.fr/unsubscribe/{token}>" in unsubscribe
+    assert "<mailto:cloud@numerique.gouv.fr?subject=unsubscribe%20" in unsubscribe
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Feedback-ID"].startswith("20230101-abcdef:")
+    assert "a@b.fr" not in unsubscribe and "a%40b.fr" not in raw.decode()
+    assert read_token(token, KEYS) == ("20230101-abcdef", sid)
+
+
+def test_test_copies_are_marked(template):
+    raw = build_message(template, prepare(template), to_address="a@b.fr", token="t.t.t", test=True)
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"].startswith("[TEST] ")
+    assert msg["X-Convier-Test"] == "oui"
+
+
+def test_fold_ics_keeps_utf8_whole():
+    line = "DESCRIPTION:" + "é" * 80
+    folded = fold_ics(line)
+    assert all(len(chunk.encode()) <= 75 for chunk in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line
