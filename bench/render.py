@@ -23,7 +23,7 @@ from convier.invitation import build_invitation
 from convier.post import read_post
 from convier.render import render_invitation
 
-CORPUS = Path("/work/shared/corpus/posts")
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"
 
 
 def timings(fn, repeat: int) -> list[float]:

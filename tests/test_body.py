@@ -11,7 +11,7 @@ from convier.post import read_post
 from convier.render import render_invitation
 
 SITE = "https://www.numerique.gouv.fr"
-CORPUS = Path("/work/shared/corpus/posts")
+from corpus import CORPUS
 
 
 def html(markdown: str) -> str:

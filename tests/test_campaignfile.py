@@ -10,7 +10,9 @@ from convier.cli import main
 from convier.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SEED = "/work/shared/corpus/posts/seed-journee-cloud-2023.md"
+from corpus import SEED as _SEED
+
+SEED = str(_SEED)
 
 
 def test_full_file():

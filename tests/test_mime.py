@@ -12,7 +12,7 @@ from convier.mime import build_message, fold_ics, personalise, prepare
 from convier.post import read_post
 from convier.render import render_invitation
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "posts"
+from corpus import CORPUS
 KEYS = (b"k" * 32,)
 
 

@@ -9,7 +9,7 @@ from convier.cli import main
 from convier.post import PostError, parse_post, read_post
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path("/work/shared/corpus/posts")
+from corpus import CORPUS
 
 
 def test_front_matter_fields():

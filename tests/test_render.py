@@ -21,7 +21,7 @@ from convier.invitation import build_invitation
 from convier.post import read_post
 from convier.render import render_invitation
 
-CORPUS = Path("/work/shared/corpus/posts")
+from corpus import CORPUS
 POSTS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".md", ".markdown")) if CORPUS.is_dir() else []
 SEED = CORPUS / "seed-journee-cloud-2023.md"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "seed.txt"

@@ -7,6 +7,7 @@ outputs) and on the embedded default (a moto server on 127.0.0.1): only
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -34,9 +35,19 @@ class Keys:
 
     @classmethod
     def from_json(cls, text: str) -> "Keys":
+        """Either explicit hex keys, or the `seed` the stack's secret is generated with (keys derived from it).
+
+        To rotate the link key, put a new hex key first in `link_keys` and keep the old one after it.
+        """
         data = json.loads(text)
-        links = data.get("link_keys") or [data["link_key"]]
-        return cls(id_key=bytes.fromhex(data["id_key"]), link_keys=tuple(bytes.fromhex(k) for k in links))
+        seed = data.get("seed", "").encode()
+        id_key = bytes.fromhex(data["id_key"]) if data.get("id_key") else hashlib.sha256(b"convier-id\x00" + seed).digest()
+        links = [bytes.fromhex(k) for k in data.get("link_keys") or ()]
+        if seed:
+            links.append(hashlib.sha256(b"convier-link\x00" + seed).digest())
+        if not links or (not seed and not data.get("id_key")):
+            raise ValueError("secret de convier incomplet : id_key et link_keys, ou seed, sont attendus")
+        return cls(id_key=id_key, link_keys=tuple(links))
 
     def to_json(self) -> str:
         return json.dumps({"id_key": self.id_key.hex(), "link_keys": [k.hex() for k in self.link_keys]})
