@@ -33,12 +33,16 @@ def cmd_render(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="convier", description="Invitations e-mail : rendu, listes, campagnes, réponses.")
+    from . import cli_lists
+
+    cli_lists.add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     r = sub.add_parser("render", help="rend un billet en e-mail (.mjml, .html, .txt, .eml) et signale les problèmes")
     r.add_argument("post", metavar="BILLET", help="billet Jekyll (markdown avec en-tête YAML)")
     r.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML (facultatif)")
     r.add_argument("--out", metavar="DOSSIER", default="out", help="dossier de sortie (défaut : out)")
     r.set_defaults(func=cmd_render)
+    cli_lists.register(sub)
     return p
 
 

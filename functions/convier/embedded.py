@@ -171,21 +171,83 @@ def stop_server(home: Path, timeout: float = 10.0) -> dict | None:
     if not home.exists():
         return None
     with locked(home):
-        info = read_server(home)
-        (home / SERVER_FILE).unlink(missing_ok=True)
-        if not info or not _pid_alive(info["pid"]):
-            return None
-        pid = info["pid"]
+        return _stop(home, timeout)
+
+
+def _stop(home: Path, timeout: float = 10.0) -> dict | None:
+    """Stops the server; the caller holds the lock."""
+    info = read_server(home)
+    (home / SERVER_FILE).unlink(missing_ok=True)
+    if not info or not _pid_alive(info["pid"]):
+        return None
+    pid = info["pid"]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _still_running(pid):
+        time.sleep(0.05)
+    if _still_running(pid):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _still_running(pid):
-            time.sleep(0.05)
-        if _still_running(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            _still_running(pid)
-        return info
+            os.kill(pid, signal.SIGKILL)
+        _still_running(pid)
+    return info
+
+
+def scrub_recording(home: Path, address: str, sid: str) -> int:
+    """Erasure in the embedded default's recording: the server is stopped, and every recorded request
+    naming the address (or, for the table, the subscriber id) is dropped, or, for a batch write,
+    rewritten without those items. The next command replays what is left. Returns the requests changed."""
+    import base64
+
+    home = Path(home)
+    path = home / RECORDING_FILE
+    if not path.exists():
+        return 0
+    needle = address.strip().lower()
+    changed = 0
+    with locked(home):
+        _stop(home)
+        kept = []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                changed += 1
+                continue
+            body = entry.get("body") or ""
+            if entry.get("body_encoded"):
+                body = base64.b64decode(body).decode("utf-8", errors="replace")
+            try:
+                data = json.loads(body) if body else None
+            except ValueError:
+                data = None
+            text = (json.dumps(data, ensure_ascii=False) if data is not None else body).lower()
+            headers = entry.get("headers") or {}
+            target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), "")
+            table_request = target.startswith("DynamoDB_")
+            hit = needle in text or needle in (entry.get("url") or "").lower() or (table_request and sid in text)
+            if not hit:
+                kept.append(line if line.endswith("\n") else line + "\n")
+                continue
+            changed += 1
+            if target.endswith(".BatchWriteItem") and isinstance(data, dict):
+                items = {table: [r for r in requests if needle not in json.dumps(r, ensure_ascii=False).lower()
+                                 and sid not in json.dumps(r)]
+                         for table, requests in data.get("RequestItems", {}).items()}
+                items = {table: requests for table, requests in items.items() if requests}
+                if items:
+                    raw = json.dumps({**data, "RequestItems": items}).encode()
+                    entry["body"], entry["body_encoded"] = base64.b64encode(raw).decode("ascii"), True
+                    for k in list(headers):
+                        if k.lower() == "content-length":
+                            headers[k] = str(len(raw))
+                    kept.append(json.dumps(entry) + "\n")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return changed
 
 
 def _still_running(pid: int) -> bool:
@@ -221,13 +283,17 @@ def reset(home: Path) -> list[Path]:
     home = Path(home)
     if not looks_like_home(home):
         raise InputError(f"{home} ne ressemble pas à un dossier d'état convier : rien n'est supprimé")
-    stop_server(home)
-    deleted = state_files(home)
-    for path in deleted:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+    if not home.is_dir():
+        return []
+    with locked(home):
+        _stop(home)
+        deleted = [p for p in state_files(home) if p.name != LOCK_FILE]
+        for path in deleted:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+    (home / LOCK_FILE).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         home.rmdir()
     return deleted

@@ -1,0 +1,270 @@
+"""Commands `lists import|export|show`, `subscribers forget`, `local status|stop|reset`: parse → core → print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+PROGRESS_FROM = 2000  # rows: a progress bar from this size on
+
+
+def _resolve(args):
+    from .target import resolve
+
+    return resolve(args, announce=lambda message: err.print(f"[dim]{message}[/]"))
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# --- lists import -------------------------------------------------------------------------------
+
+def cmd_import(args) -> int:
+    from . import listfile, lists
+
+    parsed = listfile.read(args.file)  # InputError before anything is written
+    settings, clients = _resolve(args)
+    source = f"fichier {Path(args.file).name}"
+    with _progress(len(parsed.rows)) as progress:
+        report = lists.import_rows(clients.dynamodb, settings.table, args.list, parsed, clients.keys.id_key,
+                                   source=source, progress=progress)
+    print_import(report)
+    return 0
+
+
+class _progress:
+    """A rich progress bar on large files, on a terminal; a no-op otherwise."""
+
+    def __init__(self, rows: int):
+        self.bar = None
+        if rows >= PROGRESS_FROM and err.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("écriture"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                console=err, transient=True)
+            self.task = self.bar.add_task("import", total=rows)
+
+    def __enter__(self):
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __call__(self, total: int | None = None, advance: int = 0) -> None:
+        if self.bar:
+            if total is not None:
+                self.bar.update(self.task, total=max(total, 1))
+            if advance:
+                self.bar.advance(self.task, advance)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+
+def print_import(report) -> None:
+    f = report.file
+    console.print(f"Import de [bold]{f.name}[/] dans la liste [bold]{report.list_name}[/] "
+                  f"({f.encoding}, séparateur {_separator(f.delimiter)}, {_plural(f.records, 'ligne')} de données) :")
+    console.print(f"  ajoutés : {report.added}")
+    console.print(f"  mis à jour : {report.updated}")
+    console.print(f"  inchangés : {report.unchanged}")
+    console.print(f"  doublons dans le fichier : {report.duplicated}")
+    console.print(f"  rejetés : {report.rejected}")
+    for r in f.rejected:
+        console.print(f"    [red]ligne {r.line}[/] : {r.reason}")
+    for d in f.duplicates:
+        console.print(f"    ligne {d.line} : doublon de la ligne {d.first_line}, ignorée")
+    for line, status in report.kept_status:
+        console.print(f"    ligne {line} : adresse {_status(status)}, elle le reste (pas de réinscription par import)")
+    for line in report.suppressed:
+        console.print(f"    ligne {line} : adresse bloquée après un rebond ou une plainte, ajoutée sans envoi possible")
+    for line, warning in f.warnings:
+        console.print(f"    ligne {line} : {warning}")
+
+
+def _separator(d: str) -> str:
+    return {",": "virgule", ";": "point-virgule", "\t": "tabulation", "|": "barre verticale"}.get(d, repr(d))
+
+
+def _status(status: str) -> str:
+    from .store import STATUS_FR
+
+    return STATUS_FR.get(status, status)
+
+
+# --- lists export / show --------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    from . import lists, store
+    from .errors import InputError
+
+    settings, clients = _resolve(args)
+    if not store.list_exists(clients.dynamodb, settings.table, args.list):
+        raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
+    header, rows = lists.export_rows(clients.dynamodb, settings.table, args.list)
+    if args.out and args.out != "-":
+        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
+            lists.write_export(out, header, rows)
+        err.print(f"{_plural(len(rows), 'abonné')} exporté(s) dans {args.out}")
+    else:
+        lists.write_export(sys.stdout, header, rows)
+    return 0
+
+
+def cmd_show(args) -> int:
+    from . import store
+    from .errors import InputError
+
+    settings, clients = _resolve(args)
+    dynamo, table_name = clients.dynamodb, settings.table
+    names = [args.list] if args.list else store.list_names(dynamo, table_name)
+    if args.list and not store.list_exists(dynamo, table_name, args.list):
+        raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
+    if not names:
+        console.print("Aucune liste. Importez-en une : convier lists import NOM FICHIER.csv")
+        return 0
+    table = Table(title="Listes de diffusion")
+    table.add_column("liste")
+    for status in store.STATUSES:
+        table.add_column(store.STATUS_FR[status], justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("dernier import")
+    for name in names:
+        counts = store.count_by_status(dynamo, table_name, name)
+        meta = store.list_meta(dynamo, table_name, name) or {}
+        last = meta.get("last_import") or {}
+        table.add_row(name, *(str(counts.get(s, 0)) for s in store.STATUSES), str(sum(counts.values())),
+                      f"{last.get('at', '')[:16].replace('T', ' ')} {last.get('source', '')}".strip())
+    console.print(table)
+    return 0
+
+
+# --- subscribers forget ---------------------------------------------------------------------------
+
+def cmd_forget(args) -> int:
+    from . import embedded, lists
+
+    settings, clients = _resolve(args)
+    done = lists.forget(clients.dynamodb, settings.table, args.email, clients.keys.id_key, outbox=settings.outbox)
+    scrubbed = 0
+    if settings.home and (Path(settings.home) / embedded.RECORDING_FILE).exists():
+        scrubbed = embedded.scrub_recording(settings.home, args.email, done.sid)
+    if not done.anything and not scrubbed:
+        console.print("Cette adresse n'apparaît nulle part : rien à effacer.")
+        return 0
+    console.print(f"Effacé pour l'abonné {done.sid} :")
+    for name in done.lists:
+        console.print(f"  liste {name} : abonnement et consentement supprimés")
+    for campaign_id, kind in done.campaign_records:
+        what = "envoi" if kind == "SEND" else "réponse"
+        console.print(f"  campagne {campaign_id} : enregistrement d'{what} supprimé")
+    if done.suppression:
+        console.print("  blocage (rebond ou plainte) supprimé")
+    if done.files:
+        console.print(f"  boîte d'envoi locale : {_plural(len(done.files), 'fichier')} supprimé(s)")
+    if scrubbed:
+        console.print(f"  historique du serveur local : {_plural(scrubbed, 'requête')} réécrite(s) ou retirée(s)")
+    return 0
+
+
+# --- local ----------------------------------------------------------------------------------------
+
+def cmd_local_status(args) -> int:
+    from . import embedded
+    from .target import home_of
+
+    s = embedded.status(home_of(args))
+    console.print(f"Dossier d'état : {s['home']}")
+    if s["running"]:
+        console.print(f"Serveur local : en marche sur {s['endpoint']} (pid {s['pid']})")
+    else:
+        console.print("Serveur local : arrêté (il démarre à la prochaine commande)")
+    console.print(f"Requêtes enregistrées : {s['recorded_requests']} ({s['recording_bytes'] // 1024} Kio)")
+    console.print(f"Clés : {'présentes' if s['keys'] else 'pas encore créées'}")
+    console.print(f"Boîte d'envoi : {_plural(s['outbox_files'], 'fichier')}")
+    return 0
+
+
+def cmd_local_stop(args) -> int:
+    from . import embedded
+    from .target import home_of
+
+    info = embedded.stop_server(home_of(args))
+    if info:
+        console.print(f"Serveur local arrêté (pid {info['pid']}, port {info['port']}). Les données restent ; "
+                      "la prochaine commande le redémarre.")
+    else:
+        console.print("Aucun serveur local en marche.")
+    return 0
+
+
+def cmd_local_reset(args) -> int:
+    from . import embedded
+    from .target import home_of
+
+    home = home_of(args)
+    files = [p for p in embedded.state_files(home) if p.name != embedded.LOCK_FILE]
+    if not files:
+        console.print(f"Rien à effacer dans {home}.")
+        return 0
+    console.print(f"Effacement de l'état local ({home}) : listes, abonnés, campagnes, réponses, clés de "
+                  "signature (les liens déjà envoyés ne fonctionneront plus) et boîte d'envoi :")
+    for path in files:
+        console.print(f"  {path}{'/' if path.is_dir() else ''}")
+    if not args.yes and sys.stdin.isatty():
+        if console.input("Confirmer ? [o/N] ").strip().lower() not in ("o", "oui", "y", "yes"):
+            console.print("Rien n'a été effacé.")
+            return 1
+    embedded.reset(home)
+    console.print("Serveur arrêté, état effacé.")
+    return 0
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+def add_global_options(p) -> None:
+    """Where commands work; on the top-level parser."""
+    p.add_argument("--endpoint-url", metavar="URL",
+                   help="un serveur compatible AWS existant (ex. moto) ; sinon le serveur local par défaut")
+    p.add_argument("--stack", metavar="NOM", help="une pile déployée sur AWS (pas encore disponible)")
+    p.add_argument("--home", metavar="DOSSIER",
+                   help="dossier d'état du serveur local (défaut : $CONVIER_HOME ou ./.convier)")
+
+
+def register(sub) -> None:
+    lists_p = sub.add_parser("lists", help="listes de diffusion : import, export, effectifs")
+    lists_sub = lists_p.add_subparsers(dest="lists_command", required=True, metavar="ACTION")
+    p = lists_sub.add_parser("import", help="importe un fichier CSV (virgule, point-virgule ou tabulation)")
+    p.add_argument("list", metavar="LISTE", help="nom de la liste (créée si besoin)")
+    p.add_argument("file", metavar="FICHIER", help="fichier CSV avec une colonne email / courriel")
+    p.set_defaults(func=cmd_import)
+    p = lists_sub.add_parser("export", help="exporte une liste en CSV (adresse, noms, statut, attributs, consentement)")
+    p.add_argument("list", metavar="LISTE")
+    p.add_argument("--out", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
+    p.set_defaults(func=cmd_export)
+    p = lists_sub.add_parser("show", help="effectifs par statut d'une liste, ou de toutes")
+    p.add_argument("list", metavar="LISTE", nargs="?")
+    p.set_defaults(func=cmd_show)
+
+    subs_p = sub.add_parser("subscribers", help="abonnés : effacement (RGPD)")
+    subs_sub = subs_p.add_subparsers(dest="subscribers_command", required=True, metavar="ACTION")
+    p = subs_sub.add_parser("forget", help="efface une adresse de toutes les listes et de toutes les campagnes")
+    p.add_argument("email", metavar="ADRESSE")
+    p.set_defaults(func=cmd_forget)
+
+    local_p = sub.add_parser("local", help="le serveur local par défaut (moto) et son dossier d'état")
+    local_sub = local_p.add_subparsers(dest="local_command", required=True, metavar="ACTION")
+    p = local_sub.add_parser("status", help="état du serveur local")
+    p.set_defaults(func=cmd_local_status)
+    p = local_sub.add_parser("stop", help="arrête le serveur local (les données restent)")
+    p.set_defaults(func=cmd_local_stop)
+    p = local_sub.add_parser("reset", help="arrête le serveur local et efface tout son état")
+    p.add_argument("--yes", "-y", action="store_true", help="sans demander confirmation")
+    p.set_defaults(func=cmd_local_reset)

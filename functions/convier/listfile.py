@@ -1,0 +1,316 @@
+"""Mailing-list files as staff really have them: bytes in, rows and rejections out. No AWS here.
+
+Reads comma, semicolon, tab or pipe separated text; UTF-8 with or without BOM, UTF-16 with BOM,
+Windows-1252 (older spreadsheet exports), or whatever charset-normalizer recognises; header names
+in French or English; quoted fields with line breaks. Other columns become attributes.
+
+Every record is accounted for: kept (`rows`), `rejected` (line and reason, in French) or a
+`duplicates` entry (line and the line it repeats). Line numbers are the physical line of the
+file where the record starts. A file that cannot be read at all raises `InputError` naming it.
+Markup in names (`<b>Héloïse</b>`) is stripped of its tags, and a warning names the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .ids import normalise_address
+
+EMAIL, FIRST, LAST, FULL, IGNORED = "email", "first_name", "last_name", "full_name", "ignored"
+
+# Header names, compared after folding (lower case, no accents, separators as spaces).
+HEADERS = {
+    EMAIL: {"email", "e mail", "mail", "courriel", "adresse electronique", "adresse email", "adresse e mail",
+            "adresse mail", "adresse courriel", "adresse de courriel", "email address", "e mail address",
+            "adresse", "address", "mel", "adresse mel"},
+    FIRST: {"prenom", "prenoms", "first name", "firstname", "given name", "forename"},
+    LAST: {"nom", "nom de famille", "last name", "lastname", "surname", "family name", "nom d usage"},
+    FULL: {"nom complet", "full name", "fullname", "name", "display name", "nom et prenom", "prenom et nom",
+           "prenom nom", "nom prenom", "identite"},
+    # written by `lists export`: read back without turning into attributes
+    IGNORED: {"statut", "status", "consentement", "source du consentement", "date du consentement",
+              "consent", "consent source", "consent at"},
+}
+DELIMITERS = ",;\t|"
+SAMPLE = 64 * 1024
+MAX_NAME = 200
+TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    email: str  # trimmed, domain lower-cased (email-validator's normalised form)
+    first_name: str = ""
+    last_name: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return normalise_address(self.email)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int
+    reason: str
+    value: str = ""  # what was in the address column
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    line: int
+    first_line: int
+
+
+@dataclass
+class ListFile:
+    name: str
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    rows: list[Row] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return len(self.rows) + len(self.rejected) + len(self.duplicates)
+
+
+def fold(header: str) -> str:
+    text = unicodedata.normalize("NFKD", header.strip().strip("\ufeff").lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[\s_\-.'’:()*]+", " ", text)
+    return text.strip()
+
+
+def role_of(header: str) -> str | None:
+    folded = fold(header)
+    for role, names in HEADERS.items():
+        if folded in names:
+            return role
+    return None
+
+
+# --- bytes → text ------------------------------------------------------------------------------
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding name). Refuses binary files with a message naming the file."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 (avec BOM)"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name} : encodage UTF-8 annoncé mais octet invalide à la position {exc.start}") from exc
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name} : encodage UTF-16 annoncé mais texte illisible") from exc
+    if b"\x00" in data[:SAMPLE]:
+        raise InputError(f"{name} : fichier binaire (tableur .xlsx ou .ods ?) ; enregistrez-le au format CSV")
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text, encoding = data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise InputError(f"{name} : encodage des caractères non reconnu ; enregistrez le fichier en CSV UTF-8")
+        text, encoding = str(best), best.encoding
+    controls = len(CONTROL.findall(text[:SAMPLE]))
+    if controls > max(3, len(text[:SAMPLE]) // 100):
+        raise InputError(f"{name} : fichier binaire ou illisible ; enregistrez-le au format CSV")
+    return text, encoding
+
+
+def sniff_delimiter(text: str) -> str:
+    """csv.Sniffer on the header line, checked against a plain count of the candidates."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        found = csv.Sniffer().sniff(first, delimiters=DELIMITERS).delimiter
+        if found in DELIMITERS and first.count(found) > 0:
+            return found
+    except csv.Error:
+        pass
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+# --- text → records ------------------------------------------------------------------------------
+
+def records(text: str, delimiter: str):
+    """(start line, fields) for each non-empty record; the start line is the physical line."""
+    source = io.StringIO(text, newline="")
+    reader = csv.reader(source, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    previous = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"ligne {previous + 1} : CSV illisible ({exc})") from exc
+        start, previous = previous + 1, reader.line_num
+        if any(f.strip() for f in fields):
+            yield start, fields
+
+
+def clean_name(value: str) -> tuple[str, bool]:
+    """Tags stripped, control characters and runs of spaces removed; (text, had markup)."""
+    stripped = TAG.sub("", value)
+    text = " ".join(CONTROL.sub(" ", stripped).split())[:MAX_NAME]
+    return text, stripped != value
+
+
+def check_address(value: str) -> tuple[str | None, str]:
+    """(normalised address, "") or (None, reason in French)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    address = value.strip().strip("<>").strip()
+    if address.lower().startswith("mailto:"):
+        address = address[7:]
+    if not address:
+        return None, "adresse manquante"
+    if "@" not in address:
+        return None, f"pas d'arobase (@) : « {value.strip()} » n'est pas une adresse électronique"
+    try:
+        return validate_email(address, check_deliverability=False).normalized, ""
+    except EmailNotValidError as exc:
+        return None, f"adresse invalide « {value.strip()} » : {french_reason(str(exc))}"
+
+
+_REASONS = [
+    (r"after the @-sign contains invalid characters: (.*)\.", "caractère(s) interdit(s) après l'arobase : {0}"),
+    (r"invalid characters before the @-sign: (.*)\.", "caractère(s) interdit(s) avant l'arobase : {0}"),
+    (r"after the @-sign is not valid\. It should have a period", "le domaine n'a pas de point (ex. : gouv.fr)"),
+    (r"There must be something before the @-sign", "rien avant l'arobase"),
+    (r"There must be something after the @-sign", "rien après l'arobase"),
+    (r"cannot start with a period", "commence par un point"),
+    (r"cannot end with a period", "finit par un point"),
+    (r"cannot have two periods in a row", "deux points qui se suivent"),
+    (r"too long", "trop longue"),
+    (r"special-use or reserved name", "nom de domaine réservé, qui ne reçoit pas de courriel"),
+]
+
+
+def french_reason(message: str) -> str:
+    for pattern, french in _REASONS:
+        match = re.search(pattern, message)
+        if match:
+            return french.format(*match.groups())
+    return "syntaxe non valable"
+
+
+def parse(data: bytes, name: str = "fichier") -> ListFile:
+    """The whole file, or InputError when it cannot be read at all (nothing partial)."""
+    if not data.strip():
+        raise InputError(f"{name} : fichier vide")
+    text, encoding = decode(data, name)
+    if not text.strip():
+        raise InputError(f"{name} : fichier vide")
+    delimiter = sniff_delimiter(text)
+    try:
+        found = list(records(text, delimiter))
+    except InputError as exc:
+        raise InputError(f"{name}, {exc}") from exc
+    if not found:
+        raise InputError(f"{name} : aucune ligne")
+    header_line, header = found[0]
+    roles = [role_of(h) for h in header]
+    if EMAIL not in roles:
+        address_column = _headerless_email_column(header)
+        if address_column is None:
+            shown = ", ".join(f"« {h.strip()} »" for h in header[:8])
+            raise InputError(
+                f"{name}, ligne {header_line} : aucune colonne d'adresse électronique (en-têtes lus : {shown}) ; "
+                "nommez-la « email », « courriel » ou « adresse électronique »")
+        roles = [EMAIL if i == address_column else None for i in range(len(header))]
+        header = [("email" if i == address_column else f"colonne {i + 1}") for i in range(len(header))]
+        body = found
+    else:
+        body = found[1:]
+    result = ListFile(name=name, encoding=encoding, delimiter=delimiter, columns=[h.strip() for h in header])
+    seen: dict[str, int] = {}
+    email_index = roles.index(EMAIL)
+    for line, fields in body:
+        if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+            result.rejected.append(Rejected(line, f"{len(fields)} champs au lieu de {len(header)} : séparateur "
+                                                  "dans une valeur sans guillemets ?",
+                                            fields[email_index] if email_index < len(fields) else ""))
+            continue
+        fields = fields + [""] * (len(header) - len(fields))
+        raw = fields[email_index]
+        address, reason = check_address(raw)
+        if address is None:
+            result.rejected.append(Rejected(line, reason, raw.strip()))
+            continue
+        key = normalise_address(address)
+        if key in seen:
+            result.duplicates.append(Duplicate(line, seen[key]))
+            continue
+        seen[key] = line
+        row, marked = _row(line, address, header, roles, fields)
+        for what in marked:
+            result.warnings.append((line, f"balises retirées du champ « {what} »"))
+        result.rows.append(row)
+    return result
+
+
+def _headerless_email_column(first: list[str]) -> int | None:
+    """A file without a header: the first column holding an address in its first record."""
+    for i, value in enumerate(first):
+        if check_address(value)[0]:
+            return i
+    return None
+
+
+def _row(line: int, address: str, header: list[str], roles: list[str | None], fields: list[str]):
+    first = last = full = ""
+    attributes: dict[str, str] = {}
+    marked = []
+    for column, role, value in zip(header, roles, fields):
+        if role in (EMAIL, IGNORED):
+            continue
+        if role in (FIRST, LAST, FULL):
+            text, had_markup = clean_name(value)
+            if had_markup:
+                marked.append(column.strip())
+            if role == FIRST:
+                first = first or text
+            elif role == LAST:
+                last = last or text
+            else:
+                full = full or text
+        elif column.strip() and value.strip():
+            attributes[column.strip()[:MAX_NAME]] = value.strip()
+    if full and not (first or last):
+        first, _, last = full.partition(" ")
+    return Row(line, address, first, last, attributes), marked
+
+
+def read(path: str | Path) -> ListFile:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} : fichier introuvable") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} : c'est un dossier, pas un fichier") from exc
+    except OSError as exc:
+        raise InputError(f"{path} : lecture impossible ({exc.strerror})") from exc
+    return parse(data, str(path))

@@ -1,0 +1,178 @@
+"""List imports (the difference between a file and the table, then the writes), exports and erasure."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from . import ddb, store
+from .ids import subscriber_id
+from .listfile import ListFile
+from .store import SUBSCRIBED, Subscriber
+
+CHUNK = 500  # items per progress step
+
+
+@dataclass
+class ImportReport:
+    list_name: str
+    file: ListFile
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept_status: list[tuple[int, str]] = field(default_factory=list)  # (line, status) not re-subscribed
+    suppressed: list[int] = field(default_factory=list)  # new rows whose address is suppressed
+
+    @property
+    def duplicated(self) -> int:
+        return len(self.file.duplicates)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.file.rejected)
+
+
+def _merge(existing: Subscriber, row) -> Subscriber:
+    """Non-empty values from the file win; an empty cell never erases what the table knows."""
+    attributes = {**existing.attributes, **row.attributes}
+    return Subscriber(sid=existing.sid, email=row.email or existing.email,
+                      first_name=row.first_name or existing.first_name,
+                      last_name=row.last_name or existing.last_name, attributes=attributes,
+                      status=existing.status, consent_source=existing.consent_source,
+                      consent_at=existing.consent_at, list_name=existing.list_name)
+
+
+def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key: bytes, *,
+                source: str, progress=None) -> ImportReport:
+    """Adds new subscribers, updates changed ones, leaves the rest; unsubscribed stay unsubscribed.
+
+    `progress(total=None, advance=0)` is called with the number of rows to write, then after each chunk.
+    """
+    report = ImportReport(list_name, parsed)
+    store.ensure_list(ddb_client, table, list_name)
+    existing = {s.sid: s for s in store.iter_subscribers(ddb_client, table, list_name)}
+    suppressed = store.suppressions(ddb_client, table)
+    stamp = store.now_iso()
+    new_items, updates = [], []
+    statuses = Counter(s.status for s in existing.values())
+    for row in parsed.rows:
+        sid = subscriber_id(row.email, id_key)
+        old = existing.get(sid)
+        if old is None:
+            status = SUBSCRIBED
+            if sid in suppressed:
+                reason = suppressed[sid]
+                status = reason if reason in store.STATUSES else store.BOUNCED
+                report.suppressed.append(row.line)
+            sub = Subscriber(sid=sid, email=row.email, first_name=row.first_name, last_name=row.last_name,
+                             attributes=row.attributes, status=status, consent_source=source,
+                             consent_at=stamp, list_name=list_name)
+            new_items.append(sub.to_item(created_at=stamp, updated_at=stamp,
+                                         history=[{"status": status, "at": stamp, "reason": source}]))
+            new_items.append(store.membership_item(list_name, sid))
+            statuses[status] += 1
+            report.added += 1
+            continue
+        if old.status != SUBSCRIBED:
+            report.kept_status.append((row.line, old.status))
+        merged = _merge(old, row)
+        if merged == old:
+            report.unchanged += 1
+        else:
+            updates.append(merged)
+            report.updated += 1
+    if progress:
+        progress(total=len(new_items) // 2 + len(updates))
+    for start in range(0, len(new_items), CHUNK):
+        chunk = new_items[start:start + CHUNK]
+        ddb.batch_write(ddb_client, table, chunk)
+        if progress:
+            progress(advance=len(chunk) // 2)
+    for sub in updates:
+        _update(ddb_client, table, sub, stamp)
+        if progress:
+            progress(advance=1)
+    store.update_list_meta(ddb_client, table, list_name, updated_at=stamp, counts=dict(statuses),
+                           last_import={"source": source, "at": stamp, "added": report.added,
+                                        "updated": report.updated, "unchanged": report.unchanged,
+                                        "duplicated": report.duplicated, "rejected": report.rejected})
+    return report
+
+
+def _update(ddb_client, table: str, sub: Subscriber, stamp: str) -> None:
+    """Names, address and attributes only: a concurrent unsubscribe is never overwritten."""
+    ddb_client.update_item(
+        TableName=table, Key=ddb.key(store.list_pk(sub.list_name), f"SUB#{sub.sid}"),
+        UpdateExpression="SET email = :e, first_name = :f, last_name = :l, attributes = :a, updated_at = :t",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues={":e": {"S": sub.email}, ":f": {"S": sub.first_name},
+                                   ":l": {"S": sub.last_name}, ":a": ddb.to_value(sub.attributes),
+                                   ":t": {"S": stamp}})
+
+
+# --- export -------------------------------------------------------------------------------------
+
+EXPORT_HEAD = ["email", "prénom", "nom", "statut"]
+EXPORT_TAIL = ["source du consentement", "date du consentement"]
+
+
+def export_rows(ddb_client, table: str, list_name: str) -> tuple[list[str], list[list[str]]]:
+    subs = list(store.iter_subscribers(ddb_client, table, list_name))
+    reserved = set(EXPORT_HEAD + EXPORT_TAIL)
+    attributes = sorted({k for s in subs for k in s.attributes if k not in reserved})
+    header = EXPORT_HEAD + attributes + EXPORT_TAIL
+    rows = [[s.email, s.first_name, s.last_name, s.status, *(s.attributes.get(a, "") for a in attributes),
+             s.consent_source, s.consent_at] for s in sorted(subs, key=lambda s: s.email.lower())]
+    return header, rows
+
+
+def write_export(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+# --- erasure ------------------------------------------------------------------------------------
+
+@dataclass
+class Forgotten:
+    sid: str
+    lists: list[str] = field(default_factory=list)
+    campaign_records: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, SEND|RSVP)
+    suppression: bool = False
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.lists or self.campaign_records or self.suppression or self.files)
+
+
+def _delete(ddb_client, table: str, pk: str, sk: str) -> bool:
+    out = ddb_client.delete_item(TableName=table, Key=ddb.key(pk, sk), ReturnValues="ALL_OLD")
+    return "Attributes" in out
+
+
+def forget(ddb_client, table: str, address: str, id_key: bytes, outbox: Path | None = None) -> Forgotten:
+    """Erasure everywhere: every list, the membership index, every campaign's send and answer records,
+    the suppression entry, and the embedded outbox copies. Nothing about the address is kept."""
+    sid = subscriber_id(address, id_key)
+    done = Forgotten(sid)
+    lists = set(store.lists_of(ddb_client, table, sid)) | set(store.list_names(ddb_client, table))
+    for list_name in sorted(lists):
+        if _delete(ddb_client, table, store.list_pk(list_name), f"SUB#{sid}"):
+            done.lists.append(list_name)
+        _delete(ddb_client, table, store.member_pk(sid), store.list_pk(list_name))
+    for item in ddb.query(ddb_client, table, "CAMPAIGNS", consistent=True):
+        campaign_id = item["SK"]
+        for kind in ("SEND", "RSVP"):
+            if _delete(ddb_client, table, f"CAMPAIGN#{campaign_id}", f"{kind}#{sid}"):
+                done.campaign_records.append((campaign_id, kind))
+    done.suppression = _delete(ddb_client, table, store.SUPPRESSED_PK, sid)
+    if outbox and Path(outbox).is_dir():
+        from .outbox import forget as forget_outbox
+
+        done.files = forget_outbox(Path(outbox), sid)
+    return done
