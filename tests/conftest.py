@@ -1,0 +1,114 @@
+"""Shared fixtures: a moto server over HTTP, settings with their own table and queues per test, the CLI.
+
+- `moto_server` (session): the endpoint URL of a moto server in its own process, on a free port
+  of 127.0.0.1 (one per xdist worker), stopped at the end of the session.
+- `settings`: a `Target(settings, clients)` (unpacks as a tuple) on that server, with a table and
+  queues of its own, keys and an outbox in a temporary state folder; deleted afterwards.
+- `cli`: runs `convier ...` in-process against `settings`; returns `Result(code, out, err)`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+_SERVER = r"""
+import logging, sys
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
+                     request_handler=MotoRequestHandler)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """Endpoint URL of a moto server (its own process; the OS picks a free port)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
+    proc = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=env, text=True)
+    try:
+        port = proc.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError(f"le serveur moto n'a pas démarré (code {proc.poll()})")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+class Target(NamedTuple):
+    settings: "Settings"  # noqa: F821
+    clients: "Clients"  # noqa: F821
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points a `convier` process at these settings."""
+        return {**self.settings.to_env(), "CONVIER_HOME": str(self.settings.home)}
+
+
+@pytest.fixture
+def settings(moto_server, tmp_path):
+    """Settings and clients with a table and queues of their own (unique names), on `moto_server`."""
+    from convier import embedded
+    from convier.resources import ensure_resources
+    from convier.settings import Clients, Settings
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    home = tmp_path / "convier-home"
+    base = Settings(endpoint_url=moto_server, table=name,
+                    queue_url=f"{moto_server}/123456789012/{name}-send",
+                    dead_letter_queue_url=f"{moto_server}/123456789012/{name}-dlq",
+                    configuration_set=name, home=home, keys_file=embedded.ensure_keys(home),
+                    outbox=home / embedded.OUTBOX, public_url="http://127.0.0.1:8000")
+    s = ensure_resources(base, Clients(base))
+    clients = Clients(s)
+    yield Target(s, clients)
+    for call in (lambda: clients.dynamodb.delete_table(TableName=s.table),
+                 lambda: clients.sqs.delete_queue(QueueUrl=s.queue_url),
+                 lambda: clients.sqs.delete_queue(QueueUrl=s.dead_letter_queue_url),
+                 lambda: clients.ses.delete_configuration_set(ConfigurationSetName=s.configuration_set)):
+        try:
+            call()
+        except Exception:  # the test may have removed it already
+            pass
+
+
+class Result(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(settings, capsys, monkeypatch):
+    """`cli("lists", "show")`: the real command line, in-process, against `settings`."""
+    from convier import cli as cli_module
+
+    for key in [k for k in os.environ if k.startswith("CONVIER_")]:
+        monkeypatch.delenv(key)
+    for key, value in settings.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*argv: str | Path) -> Result:
+        capsys.readouterr()
+        code = cli_module.main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
