@@ -46,6 +46,7 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     if not campaign_settings.sender and settings.sender:
         from dataclasses import replace
         invitation = replace(invitation, sender=settings.sender)
+    _check_sender(clients, settings, invitation.sender)
     campaign_id = campaign_id or new_campaign_id()
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
     campaign = records.Campaign(
@@ -59,6 +60,23 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
     counts = store.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
+
+
+def _check_sender(clients, settings, sender: str) -> None:
+    """Locally the identity is created; on AWS it must have been verified (with DKIM) beforehand."""
+    from .resources import ensure_sender_identity
+
+    if settings.endpoint_url:
+        ensure_sender_identity(clients.ses, sender)
+        return
+    domain = sender.rpartition("@")[2].strip(" >").lower()
+    try:
+        identity = clients.ses.get_email_identity(EmailIdentity=domain)
+    except clients.ses.exceptions.NotFoundException:
+        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas une identité SES de ce compte "
+                         "(vérifiez-le dans la console SES, avec DKIM)") from None
+    if not identity.get("VerifiedForSendingStatus"):
+        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas encore vérifié dans SES")
 
 
 def require(clients, settings, campaign_id: str) -> records.Campaign:

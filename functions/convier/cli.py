@@ -43,11 +43,31 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DOSSIER", default="out", help="dossier de sortie (défaut : out)")
     r.set_defaults(func=cmd_render)
     cli_lists.register(sub)
+    from . import cli_campaign
+
+    cli_campaign.register(sub, console, err)
     return p
+
+
+def _log_to(args) -> None:
+    """Workers log per-message detail (subscriber ids, SES codes): to a file in the state folder, not the terminal."""
+    import logging
+
+    from .target import home_of
+
+    home = home_of(args)
+    logger = logging.getLogger("convier")
+    logger.propagate = False
+    if home.is_dir() and not logger.handlers:
+        handler = logging.FileHandler(home / "convier.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _log_to(args)
     try:
         return args.func(args)
     except InputError as exc:

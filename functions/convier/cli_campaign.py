@@ -63,6 +63,8 @@ def cmd_send(args, console, err) -> int:
     enqueued = campaigns.fan_out(clients, settings, args.id)
     if not enqueued:
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
+        console.print(status_table(campaigns.status(clients, settings, args.id)))
+        return 0
     return _drain(args.id, settings, clients, console, enqueued)
 
 
@@ -76,9 +78,12 @@ def _drain(campaign_id, settings, clients, console, expected: int) -> int:
         task = progress.add_task("Envoi", total=max(expected, 1) if expected else 0)
         result = drain(sender, campaign_id=campaign_id,
                        on_batch=lambda c: progress.advance(task, c.sent + c.skipped + c.duplicates_avoided))
-    c = result.counts
-    console.print(f"Envoyés : {c.sent} · ignorés (désinscrits, supprimés) : {c.skipped} · échecs : {c.failed}"
-                  + (f" · déjà traités : {c.duplicates_avoided}" if c.duplicates_avoided else ""))
+    st = campaigns.status(clients, settings, campaign_id)
+    console.print(f"Envoyés : {st.sent} · ignorés (désinscrits, supprimés) : {st.skipped} · échecs : {st.failed}"
+                  f" · inconnus : {st.unknown}")
+    if st.failed:
+        console.print(f"[yellow]{st.failed} envois ont échoué après 5 tentatives[/] : voir {settings.home}/convier.log "
+                      "et la file des lettres mortes ; convier campaign send les retente.")
     if result.stopped:
         console.print(f"Envoi arrêté : campagne {STATUS_FR.get(result.stopped, result.stopped)}.")
     if settings.outbox:
@@ -155,35 +160,38 @@ def cmd_list(args, console, err) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub, console, err) -> None:
+    def bind(fn):
+        return lambda args: fn(args, console, err)
+
     p = sub.add_parser("campaign", help="crée, teste, envoie et suit une campagne d’invitations")
     cs = p.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
     c = cs.add_parser("create", help="rend le billet une fois et enregistre la campagne (affiche son identifiant)")
     c.add_argument("--post", required=True, metavar="BILLET")
     c.add_argument("--list", required=True, metavar="LISTE")
     c.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML")
-    c.set_defaults(func=cmd_create)
+    c.set_defaults(func=bind(cmd_create))
     t = cs.add_parser("test", help="envoie des exemplaires de test, sans toucher aux compteurs")
     t.add_argument("id", metavar="ID")
     t.add_argument("--to", required=True, nargs="+", metavar="EMAIL")
-    t.set_defaults(func=cmd_test)
+    t.set_defaults(func=bind(cmd_test))
     s = cs.add_parser("send", help="envoie la campagne à la liste (une seule fois par abonné)")
     s.add_argument("id", metavar="ID")
-    s.set_defaults(func=cmd_send)
+    s.set_defaults(func=bind(cmd_send))
     st = cs.add_parser("status", help="où en est l’envoi : envoyés, ignorés, échecs, inconnus, en file, débit")
     st.add_argument("id", metavar="ID")
     st.add_argument("--watch", action="store_true", help="suit l’envoi avec une barre de progression")
     st.add_argument("--interval", type=float, default=2.0, help=argparse_suppress())
-    st.set_defaults(func=cmd_status)
+    st.set_defaults(func=bind(cmd_status))
     for action, done, refused, help_ in (
             ("pause", "mise en pause", "elle n’est pas en cours d’envoi", "suspend l’envoi (reprise avec resume)"),
             ("resume", "reprise", "elle n’est pas en pause", "reprend un envoi suspendu"),
             ("cancel", "annulée", "elle est déjà terminée ou annulée", "annule définitivement l’envoi")):
         a = cs.add_parser(action, help=help_)
         a.add_argument("id", metavar="ID")
-        a.set_defaults(func=_control(action, done, refused))
+        a.set_defaults(func=bind(_control(action, done, refused)))
     ls = cs.add_parser("list", help="les campagnes enregistrées")
-    ls.set_defaults(func=cmd_list)
+    ls.set_defaults(func=bind(cmd_list))
 
 
 def argparse_suppress():
