@@ -116,8 +116,9 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             return data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError as exc:
             raise InputError(f"{name} : encodage UTF-16 annoncé mais texte illisible") from exc
-    if b"\x00" in data[:SAMPLE]:
-        raise InputError(f"{name} : fichier binaire (tableur .xlsx ou .ods ?) ; enregistrez-le au format CSV")
+    head = data[:SAMPLE]
+    if b"\x00" in head or len(CONTROL.findall(head.decode("latin-1"))) > max(3, len(head) // 100):
+        raise InputError(f"{name} : fichier binaire (tableur .xlsx ou .ods, image ?) ; enregistrez-le au format CSV")
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -131,9 +132,6 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         if best is None:
             raise InputError(f"{name} : encodage des caractères non reconnu ; enregistrez le fichier en CSV UTF-8")
         text, encoding = str(best), best.encoding
-    controls = len(CONTROL.findall(text[:SAMPLE]))
-    if controls > max(3, len(text[:SAMPLE]) // 100):
-        raise InputError(f"{name} : fichier binaire ou illisible ; enregistrez-le au format CSV")
     return text, encoding
 
 
