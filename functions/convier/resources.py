@@ -89,7 +89,7 @@ def ensure_configuration_set(ses, name: str) -> None:
     try:
         ses.create_configuration_set(ConfigurationSetName=name)
     except ClientError as exc:
-        if _code(exc) != "AlreadyExistsException":
+        if "AlreadyExists" not in _code(exc):  # another process created it meanwhile
             raise
 
 
@@ -112,7 +112,7 @@ def ensure_sender_identity(ses, sender: str) -> str:
     try:
         ses.create_email_identity(EmailIdentity=identity)
     except ClientError as exc:
-        if _code(exc) != "AlreadyExistsException":
+        if "AlreadyExists" not in _code(exc):  # another process created it meanwhile
             raise
     return identity
 
