@@ -74,6 +74,7 @@ def _drain(campaign_id, settings, clients, console, expected: int) -> int:
     from .outbox import write_index
 
     sender = sender_for(settings, clients)
+    sender.pause_delay = 2
     with _progress(console) as progress:
         task = progress.add_task("Envoi", total=max(expected, 1) if expected else 0)
         result = drain(sender, campaign_id=campaign_id,

@@ -42,7 +42,8 @@ def _queue_depth(sqs, queue_url: str) -> int:
 
 
 def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
-          on_batch: Callable[[Counts], None] | None = None, idle_timeout: float = 30.0) -> DrainResult:
+          on_batch: Callable[[Counts], None] | None = None, idle_timeout: float = 30.0,
+          retry_visibility: int = RETRY_VISIBILITY) -> DrainResult:
     """Runs the send handler on the queue until it is empty (or the campaign is paused or cancelled)."""
     settings, sqs = sender.settings, sender.clients.sqs
     arn = sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -75,7 +76,7 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
                     for i, m in enumerate(got) if m["MessageId"] not in failed]
             if done:
                 sqs.delete_message_batch(QueueUrl=settings.queue_url, Entries=done)
-            retry = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": RETRY_VISIBILITY}
+            retry = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_visibility}
                      for i, m in enumerate(got) if m["MessageId"] in failed]
             if retry:
                 sqs.change_message_visibility_batch(QueueUrl=settings.queue_url, Entries=retry)

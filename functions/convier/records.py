@@ -99,29 +99,34 @@ def send_item(campaign_id: str, sid: str, state: str, **fields) -> dict:
     return {"PK": campaign_pk(campaign_id), "SK": f"SEND#{sid}", "state": state, **fields}
 
 
+_CLAIMABLE = {"ConditionExpression": "attribute_not_exists(SK) OR #st = :failed",
+              "ExpressionAttributeNames": {"#st": "state"},
+              "ExpressionAttributeValues": {":failed": {"S": FAILED}}}
+
+
+def claim_one(client, table: str, item: dict) -> bool:
+    """The conditional write made before SES is called: True when this worker now owns the recipient."""
+    try:
+        client.put_item(TableName=table, Item=ddb.to_item(item), **_CLAIMABLE)
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
 def claim(client, table: str, items: list[dict]) -> set[str]:
-    """Conditional writes, made before SES is called: returns the SKs this worker now owns.
+    """`claim_one` for many items (one transaction per 100; on a conflict, one by one): the SKs now owned.
 
     A record may be written only where none exists, or over a `failed` one (a retry).
-    One transaction per 100 items; on a conflict, the items are claimed one by one.
     """
     owned: set[str] = set()
     for start in range(0, len(items), 100):
         chunk = items[start:start + 100]
-        puts = [{"Put": {"TableName": table, "Item": ddb.to_item(item),
-                         "ConditionExpression": "attribute_not_exists(SK) OR #st = :failed",
-                         "ExpressionAttributeNames": {"#st": "state"},
-                         "ExpressionAttributeValues": {":failed": {"S": FAILED}}}} for item in chunk]
+        puts = [{"Put": {"TableName": table, "Item": ddb.to_item(item), **_CLAIMABLE}} for item in chunk]
         try:
             client.transact_write_items(TransactItems=puts)
             owned.update(item["SK"] for item in chunk)
             continue
         except client.exceptions.TransactionCanceledException:
             pass
-        for put in puts:
-            try:
-                client.put_item(**put["Put"])
-                owned.add(put["Put"]["Item"]["SK"]["S"])
-            except client.exceptions.ConditionalCheckFailedException:
-                pass
+        owned.update(item["SK"] for item in chunk if claim_one(client, table, item))
     return owned

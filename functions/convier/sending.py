@@ -8,10 +8,11 @@ ids (never an address). For each message:
 1. the campaign's status is read: paused → the message is put back with a
    delay, cancelled → dropped;
 2. subscribers, suppressions and existing send records are read in batches;
-3. every recipient still to do is claimed by a conditional write, skipped
-   ones get a `skipped` record the same way;
-4. each claimed recipient is personalised and sent through SES (paced,
-   backing off on throttling), then all are marked `sent` in one batch.
+3. skipped recipients get a `skipped` record (conditional writes, in one
+   transaction);
+4. each recipient still to do is claimed by a conditional write just before
+   SES is called, personalised, sent (paced, backing off on throttling) and
+   marked `sent` with its SES message id.
 A recipient whose claim exists without a result is never sent again: it is
 `unknown` in the status. A message with a failure is reported in the
 partial batch response, so SQS redelivers it (and, after 5 receives, moves it
@@ -63,6 +64,7 @@ class Sender:
     clients: object
     settings: object
     pacer: Pacer
+    pause_delay: int = PAUSE_DELAY  # the local worker uses a shorter one, so that `resume` takes effect at once
     _campaigns: dict = field(default_factory=dict)
 
     def campaign(self, campaign_id: str) -> tuple[records.Campaign, Prepared] | None:
@@ -108,7 +110,7 @@ def process_message(body: dict, sender: Sender) -> Counts:
         return counts
     if status == records.PAUSED:
         sender.clients.sqs.send_message(QueueUrl=settings.queue_url, MessageBody=json.dumps(body),
-                                        DelaySeconds=PAUSE_DELAY)
+                                        DelaySeconds=sender.pause_delay)
         counts.requeued = len(sids)
         return counts
 
@@ -118,14 +120,13 @@ def process_message(body: dict, sender: Sender) -> Counts:
     keys += [(pk, f"SEND#{sid}") for sid in sids]
     found_items = ddb.batch_get(dynamo, settings.table, keys)
 
-    to_send, to_claim = [], []
+    to_send, skipped = [], []
     stamp = records.now_iso()
     for sid in sids:
         existing = found_items.get((pk, f"SEND#{sid}"))
         if existing and existing["state"] != records.FAILED:
             counts.duplicates_avoided += 1  # sent, skipped, or claimed by a worker that died: never again
             continue
-        attempts = (existing or {}).get("attempts", 0) + 1
         sub = found_items.get((f"LIST#{list_name}", f"SUB#{sid}"))
         reason = ""
         if sub is None:
@@ -135,29 +136,26 @@ def process_message(body: dict, sender: Sender) -> Counts:
         elif ("SUPPRESSED", sid) in found_items:
             reason = "suppressed"
         if reason:
-            to_claim.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
-            continue
-        to_claim.append(records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=stamp, attempts=attempts))
-        to_send.append(sub)
-    owned = records.claim(dynamo, settings.table, to_claim)
-    for item in to_claim:
-        if item["SK"] not in owned:
-            counts.duplicates_avoided += 1
-        elif item["state"] == records.SKIPPED:
-            counts.skipped += 1
+            skipped.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
+        else:
+            to_send.append((sub, (existing or {}).get("attempts", 0) + 1))
+    owned = records.claim(dynamo, settings.table, skipped)
+    counts.skipped += len(owned)
+    counts.duplicates_avoided += len(skipped) - len(owned)
 
-    marks = []
-    for sub in to_send:
+    for sub, attempts in to_send:
         sid = sub["SK"][4:]
-        if f"SEND#{sid}" not in owned:
+        claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso(), attempts=attempts)
+        if not records.claim_one(dynamo, settings.table, claim):
+            counts.duplicates_avoided += 1  # another worker has it
             continue
         outcome = send_one(sender, campaign, prepared, sub, sid)
         if outcome.get("state") == records.SENT:
             counts.sent += 1
         else:
             counts.failed += 1
-        marks.append(records.send_item(campaign_id, sid, **outcome))
-    ddb.batch_write(dynamo, settings.table, marks)
+        dynamo.put_item(TableName=settings.table,
+                        Item=ddb.to_item(records.send_item(campaign_id, sid, attempts=attempts, **outcome)))
     return counts
 
 
