@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +15,7 @@ from .listfile import ListFile
 from .store import SUBSCRIBED, Subscriber
 
 CHUNK = 500  # items per progress step
+WRITERS = 4  # batch writes in flight at once
 
 
 @dataclass
@@ -86,11 +88,11 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             report.updated += 1
     if progress:
         progress(total=len(new_items) // 2 + len(updates))
-    for start in range(0, len(new_items), CHUNK):
-        chunk = new_items[start:start + CHUNK]
-        ddb.batch_write(ddb_client, table, chunk)
-        if progress:
-            progress(advance=len(chunk) // 2)
+    chunks = [new_items[start:start + CHUNK] for start in range(0, len(new_items), CHUNK)]
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # the client is thread-safe; the server answers in parallel
+        for written in pool.map(lambda chunk: ddb.batch_write(ddb_client, table, chunk), chunks):
+            if progress:
+                progress(advance=written // 2)
     for sub in updates:
         _update(ddb_client, table, sub, stamp)
         if progress:
