@@ -144,6 +144,7 @@ class Status:
     queued: int
     rate: float  # e-mails per second over the last minute
     list_size: int
+    rsvps: dict | None = None  # yes, no, maybe, waiting, none (rsvp.counts over the recipients sent to)
 
     @property
     def finished(self) -> bool:
@@ -162,7 +163,8 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
     now = now or dt.datetime.now(dt.timezone.utc)
     counts = {"sent": 0, "skipped": 0, "failed": 0, "unknown": 0, "in_flight": 0}
     recent = 0
-    for rec in records.send_records(clients.dynamodb, settings.table, campaign_id).values():
+    sends = records.send_records(clients.dynamodb, settings.table, campaign_id)
+    for rec in sends.values():
         state = rec["state"]
         if state == records.CLAIMED:
             counts["unknown" if _age(rec.get("claimed_at", ""), now) > records.UNKNOWN_AFTER else "in_flight"] += 1
@@ -173,7 +175,11 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
     final = counts["sent"] + counts["skipped"] + counts["unknown"] + counts["failed"]
     list_size = sum(store.count_by_status(clients.dynamodb, settings.table, campaign.list_name).values())
     queued = max(0, campaign.enqueued - final - counts["in_flight"])
-    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, **counts)
+    from .rsvp import counts as rsvp_counts
+
+    answers = rsvp_counts(clients.dynamodb, settings.table, campaign_id,
+                          {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
+    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers, **counts)
 
 
 def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list[tuple[str, str]]:

@@ -43,9 +43,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DOSSIER", default="out", help="dossier de sortie (défaut : out)")
     r.set_defaults(func=cmd_render)
     cli_lists.register(sub)
-    from . import cli_campaign
+    from . import cli_campaign, cli_web
 
     cli_campaign.register(sub, console, err)
+    cli_web.register(sub, console, err)
     return p
 
 

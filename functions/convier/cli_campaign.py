@@ -111,6 +111,12 @@ def status_table(st: campaigns.Status) -> Table:
     rows = [("Objet", c.template.subject), ("Liste", f"{c.list_name} ({st.list_size} abonnés)"),
             ("Envoyés", st.sent), ("Ignorés", st.skipped), ("Échecs", st.failed), ("Inconnus", st.unknown),
             ("En cours", st.in_flight), ("En file", st.queued), ("Débit (dernière minute)", f"{st.rate:.1f}/s")]
+    if st.rsvps is not None:
+        r = st.rsvps
+        rows += [("Réponses : je participe", r["yes"]), ("  liste d’attente", r["waiting"]),
+                 ("  je ne participe pas", r["no"]), ("  peut-être", r["maybe"]), ("  sans réponse", r["none"])]
+        if c.capacity:
+            rows.append(("  places", f"{r['yes']} / {c.capacity}"))
     for label, value in rows:
         table.add_row(label, str(value))
     return table

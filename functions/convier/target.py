@@ -12,7 +12,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from . import embedded
+from . import embedded, localweb
 from .errors import InputError
 from .resources import ensure_resources
 from .settings import Clients, Settings, default_home
@@ -44,7 +44,8 @@ def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, 
         endpoint = embedded.ensure_server(home, on_start=on_start)
     keys_file = base.keys_file or embedded.ensure_keys(home)
     settings = base.with_(endpoint_url=endpoint, home=home, keys_file=Path(keys_file),
-                          outbox=base.outbox or home / embedded.OUTBOX)
+                          outbox=base.outbox or home / embedded.OUTBOX,
+                          public_url=base.public_url or localweb.public_url(home))  # `convier serve`
     clients = Clients(settings)
     settings = ensure_resources(settings, clients)
     return settings, dataclasses.replace(clients, settings=settings)

@@ -1,0 +1,70 @@
+"""`convier serve` (the links server of the embedded default) and `convier rsvps export`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def cmd_serve(args, console, err) -> int:
+    from . import localweb
+    from .errors import InputError
+    from .target import home_of, resolve
+
+    home = home_of(args)
+    port = args.port or localweb.serve_port(home)
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port} : un numéro de port entre 1 et 65535 est attendu")
+    localweb.save_port(home, port)
+    settings, clients = resolve(args, announce=lambda m: err.print(m))
+    try:
+        server = localweb.make_server(settings, clients, port=port)
+    except OSError as exc:
+        raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : convier serve --port AUTRE "
+                         "(les campagnes créées ensuite pointeront vers ce port)") from None
+    url = localweb.public_url(home, port)
+    console.print(f"liens servis sur {url}")
+    if settings.public_url and settings.public_url != url:
+        err.print(f"[yellow]attention[/] : les e-mails pointent vers {settings.public_url} (CONVIER_PUBLIC_URL)")
+    console.print("Ctrl-C pour arrêter.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("serveur de liens arrêté")
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_export(args, console, err) -> int:
+    from . import campaigns, rsvp
+    from .lists import write_export
+    from .target import resolve
+
+    settings, clients = resolve(args)
+    campaign = campaigns.require(clients, settings, args.id)
+    header, rows = rsvp.export_rows(clients.dynamodb, settings.table, campaign)
+    if args.out and args.out != "-":
+        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
+            write_export(out, header, rows)
+        answered = sum(1 for r in rows if r[4])
+        err.print(f"{len(rows)} abonnés exportés dans {args.out}, dont {answered} avec une réponse")
+    else:
+        write_export(sys.stdout, header, rows)
+    return 0
+
+
+def register(sub, console, err) -> None:
+    def bind(fn):
+        return lambda args: fn(args, console, err)
+
+    s = sub.add_parser("serve", help="sert les liens des e-mails (réponses, agenda, désinscription) en local")
+    s.add_argument("--port", type=int, metavar="N",
+                   help="port d’écoute sur 127.0.0.1 (défaut : le dernier choisi, sinon 8025) ; "
+                        "les campagnes créées ensuite pointent vers lui")
+    s.set_defaults(func=bind(cmd_serve))
+    r = sub.add_parser("rsvps", help="réponses aux invitations")
+    rs = r.add_subparsers(dest="rsvps_command", required=True, metavar="ACTION")
+    e = rs.add_parser("export", help="CSV des abonnés avec leur réponse, son heure, la liste d’attente")
+    e.add_argument("id", metavar="ID", help="identifiant de la campagne")
+    e.add_argument("--out", metavar="FICHIER", help="fichier CSV (défaut : la sortie standard)")
+    e.set_defaults(func=bind(cmd_export))

@@ -1,0 +1,130 @@
+"""The links server of the embedded default: each HTTP request becomes an API Gateway v2 event for the
+web function's handler, and its answer goes back as the HTTP response.
+
+    convier serve [--port N]      →  http://127.0.0.1:N  (default 8025; the port is kept in serve.json)
+
+`campaign create` bakes the public URL into the stored e-mail: on the embedded default it is this
+server's URL, so the port is chosen once (serve.json in the state folder) and both agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+DEFAULT_PORT = 8025
+SERVE_FILE = "serve.json"
+MAX_READ = 64 * 1024  # bytes read from a request body; the handler refuses more than a few KB anyway
+
+
+def serve_port(home: Path | None) -> int:
+    """The port chosen for this state folder (serve.json), else the default."""
+    try:
+        port = int(json.loads((Path(home) / SERVE_FILE).read_text())["port"])
+        return port if 0 < port < 65536 else DEFAULT_PORT
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_PORT
+
+
+def save_port(home: Path, port: int) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / SERVE_FILE).write_text(json.dumps({"port": port}) + "\n")
+
+
+def public_url(home: Path | None, port: int | None = None) -> str:
+    return f"http://127.0.0.1:{port or serve_port(home)}"
+
+
+def to_event(method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str) -> dict:
+    """An API Gateway HTTP API (payload format 2.0) event, as the `$default` route would pass it."""
+    parts = urlsplit(target)
+    merged: dict[str, str] = {}
+    cookies = []
+    for name, value in headers:
+        name = name.lower()
+        if name == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        merged[name] = f"{merged[name]},{value}" if name in merged else value
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    now = dt.datetime.now(dt.timezone.utc)
+    event = {
+        "version": "2.0", "routeKey": "$default", "rawPath": parts.path or "/", "rawQueryString": parts.query,
+        "headers": merged,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "local", "domainName": merged.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1", "sourceIp": source_ip,
+                     "userAgent": merged.get("user-agent", "")},
+            "requestId": secrets.token_hex(8), "routeKey": "$default", "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000)},
+        "isBase64Encoded": bool(body),
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if cookies:
+        event["cookies"] = cookies
+    if body:
+        event["body"] = base64.b64encode(body).decode("ascii")
+    return event
+
+
+def from_response(response: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) from the handler's v2 response."""
+    body = response.get("body") or ""
+    raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
+    headers = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values]
+    headers += [("Set-Cookie", c) for c in response.get("cookies") or ()]
+    return int(response.get("statusCode", 200)), headers, raw
+
+
+def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.0.1", call=None):
+    """A ThreadingHTTPServer (not started) that calls the web handler for each request; port 0 picks one."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if call is None:
+        from .handlers.web import handle
+
+        def call(event):
+            return handle(event, None, settings, clients)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "convier"
+        sys_version = ""
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = self.headers.get("Content-Length", "0")
+            length = int(length) if length.isdigit() else 0
+            body = self.rfile.read(min(length, MAX_READ)) if length else b""
+            if length > MAX_READ:
+                self.close_connection = True  # the rest is not read: the connection cannot be reused
+            event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+            status, headers, raw = from_response(call(event))
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(raw)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(raw)
+
+        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
+
+        def log_message(self, format, *args):  # tokens are in paths: never printed
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
