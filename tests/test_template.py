@@ -60,7 +60,8 @@ def test_translated_resources(translated):
     assert "AWS::SES::ConfigurationSet" in by_type
     assert "AWS::ApiGatewayV2::Api" in by_type
     functions = {resources[n]["Properties"]["Handler"] for n in by_type["AWS::Lambda::Function"]}
-    assert {"convier.handlers.send.handler", "convier.handlers.campaign.handler"} <= functions
+    assert {"convier.handlers.send.handler", "convier.handlers.campaign.handler",
+            "convier.handlers.web.handler"} <= functions
     mapping = resources[by_type["AWS::Lambda::EventSourceMapping"][0]]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "MaximumConcurrency" in mapping["ScalingConfig"]
@@ -106,3 +107,36 @@ def test_the_built_package_carries_the_templates(tmp_path):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.split()
     assert lines[0] == "True" and lines[1].startswith(str(target))
+
+
+def test_web_function_serves_the_routes_of_the_design(translated):
+    resources = translated[0]["Resources"]
+    paths = resources["HttpApi"]["Properties"]["Body"]["paths"]  # SAM puts the routes in the OpenAPI body
+    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
+    for methods in paths.values():
+        for spec in methods.values():
+            assert "WebFunction" in json.dumps(spec["x-amazon-apigateway-integration"])
+    assert routes == {"GET /rsvp/{token}", "POST /rsvp/{token}", "GET /rsvp/{token}/event.ics",
+                      "GET /unsubscribe/{token}", "POST /unsubscribe/{token}"}
+    web = resources["WebFunction"]["Properties"]
+    assert web["Handler"] == "convier.handlers.web.handler"
+    source = yaml_parse(TEMPLATE.read_text())["Resources"]["WebFunction"]
+    assert source["Metadata"]["BuildMethod"] == "makefile"
+    assert "CONVIER_SECRET_ID" in web["Environment"]["Variables"]
+
+
+def test_web_function_may_read_and_write_the_table_and_read_the_secret_only(translated):
+    resources = translated[0]["Resources"]
+    role = resources[resources["WebFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    actions = {a for policy in role["Policies"] for st in policy["PolicyDocument"]["Statement"]
+               for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    assert "secretsmanager:GetSecretValue" in actions and "dynamodb:UpdateItem" in actions
+    assert not any(a.startswith(("ses:", "sqs:", "lambda:")) for a in actions)
+
+
+def test_the_built_package_carries_the_page_templates(tmp_path):
+    target = tmp_path / "package"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(ROOT)], check=True)
+    for name in ("base.html.j2", "rsvp.html.j2", "unsubscribe.html.j2", "error.html.j2", "event.html.j2"):
+        assert (target / "convier" / "templates" / "pages" / name).is_file(), name
