@@ -1,0 +1,166 @@
+"""A 10,000-recipient campaign on the embedded default, against a bare boto3 SendEmail loop; then pacing.
+
+1. Throughput: the campaign (fan-out to SQS, local worker running the real
+   send handler: claim, personalise, MIME, SES, mark) divided by a bare loop
+   of `sesv2.send_email` sending the same 10,000 pre-built messages to the
+   same moto server, one after the other. Target: ratio <= 1.25.
+2. Pacing: a wrapper around the real SES client that throttles anything over
+   50 e-mails/s; the sender, configured at 50/s, must reach >= 0.95 of it
+   with 0 lost and 0 duplicates.
+Prints figures; asserts nothing about time.
+
+    .venv/bin/python bench/campaign.py [--recipients 10000] [--paced 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from convier import campaigns, cli, records, target
+from convier.handlers.send import sender_for
+from convier.ids import make_token
+from convier.localworker import drain
+from convier.mime import build_message, prepare
+from convier.pacing import Pacer
+from convier.sending import Sender
+
+SEED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts" / "seed-journee-cloud-2023.md"
+
+
+class PacedSES:
+    """Real SES client behind a 50/s limit, as SES enforces its quota: over it, TooManyRequestsException."""
+
+    def __init__(self, real, rate: float):
+        self.real, self.interval, self.lock = real, 1.0 / rate, threading.Lock()
+        self.next_free = 0.0
+        self.accepted: Counter = Counter()
+        self.throttled = 0
+        self.times: list[float] = []
+
+    def send_email(self, **kwargs):
+        with self.lock:
+            now = time.monotonic()
+            if now + 0.002 < self.next_free:  # 2 ms of tolerance for clock granularity
+                self.throttled += 1
+                raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "rate"}}, "SendEmail")
+            self.next_free = max(now, self.next_free) + self.interval
+        response = self.real.send_email(**kwargs)
+        with self.lock:
+            self.accepted[kwargs["Destination"]["ToAddresses"][0]] += 1
+            self.times.append(time.monotonic())
+        return response
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class WithSES:
+    def __init__(self, real, ses):
+        self.real, self.ses = real, ses
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def make_list(path: Path, n: int, prefix: str) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["email", "prénom", "nom"])
+        for i in range(n):
+            writer.writerow([f"{prefix}{i}@exemple.gouv.fr", f"Agent{i}", "Bench"])
+
+
+def campaign_for(home: Path, settings, clients, list_name: str, n: int) -> str:
+    source = home / f"{list_name}.csv"
+    make_list(source, n, list_name)
+    assert cli.main(["--home", str(home), "lists", "import", list_name, str(source)]) == 0
+    campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(SEED), list_name=list_name)
+    return campaign.id
+
+
+def chunk_rates(times: list[float], size: int = 1000) -> list[float]:
+    times = sorted(times)
+    size = min(size, max(2, len(times) // 5))
+    return [size / (times[i + size - 1] - times[i]) for i in range(0, len(times) - size + 1, size)
+            if times[i + size - 1] > times[i]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--paced", type=int, default=1500)
+    parser.add_argument("--threads", type=int, default=2)
+    opts = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="convier-bench-"))
+    args = argparse.Namespace(home=str(home), endpoint_url=None, stack=None)
+    settings, clients = target.resolve(args, env={})
+    settings = replace(settings, send_rate=100_000.0, workers=1)
+    clients = replace(clients, settings=settings)
+    n = opts.recipients
+
+    # 1. throughput against the bare loop, same server, same messages
+    campaign_id = campaign_for(home, settings, clients, "bench", n)
+    campaign = records.load_campaign(clients.dynamodb, settings.table, campaign_id)
+    prepared = prepare(campaign.template)
+    keys = clients.keys.link_keys
+    bare_messages = [build_message(campaign.template, prepared, to_address=f"bare{i}@exemple.gouv.fr",
+                                   first_name=f"Agent{i}", token=make_token(campaign_id, f"{i:032x}", keys))
+                     for i in range(n)]
+    ses = clients.ses
+    start = time.perf_counter()
+    bare_times = []
+    for i, raw in enumerate(bare_messages):
+        ses.send_email(FromEmailAddress=campaign.template.sender_address,
+                       Destination={"ToAddresses": [f"bare{i}@exemple.gouv.fr"]}, Content={"Raw": {"Data": raw}},
+                       ConfigurationSetName=settings.configuration_set)
+        bare_times.append(time.monotonic())
+    bare = time.perf_counter() - start
+
+    start = time.perf_counter()
+    campaigns.fan_out(clients, settings, campaign_id)
+    sender = sender_for(settings, clients)
+    times = []
+    result = drain(sender, campaign_id=campaign_id, threads=opts.threads,
+                   on_batch=lambda c: times.extend([time.monotonic()] * c.sent))
+    ours = time.perf_counter() - start
+    st = campaigns.status(clients, settings, campaign_id)
+    print(f"bare boto3 SendEmail loop: {n} messages in {bare:.1f} s ({n / bare:.0f}/s; "
+          f"per-chunk rate median {statistics.median(chunk_rates(bare_times)):.0f}/s)")
+    ours_rates = chunk_rates(times) or [n / ours]
+    print(f"convier campaign ({opts.threads} worker threads): {result.counts.sent} sent in {ours:.1f} s "
+          f"({n / ours:.0f}/s; per-chunk rate median {statistics.median(ours_rates):.0f}/s, "
+          f"min {min(ours_rates):.0f}, max {max(ours_rates):.0f}); status sent={st.sent} failed={st.failed} "
+          f"unknown={st.unknown}")
+    ratio = ours / bare
+
+    # 2. pacing against a 50/s limit
+    paced_id = campaign_for(home, settings, clients, "paced", opts.paced)
+    paced_settings = replace(settings, send_rate=50.0)
+    wrapper = PacedSES(clients.ses, 50.0)
+    paced_clients = WithSES(replace(clients, settings=paced_settings), wrapper)
+    campaigns.fan_out(clients, paced_settings, paced_id)
+    sender = Sender(clients=paced_clients, settings=paced_settings, pacer=Pacer(50.0))
+    drain(sender, campaign_id=paced_id, threads=opts.threads)
+    achieved = (len(wrapper.times) - 1) / (max(wrapper.times) - min(wrapper.times))
+    st = campaigns.status(clients, settings, paced_id)
+    lost = opts.paced - st.sent
+    duplicates = sum(1 for c in wrapper.accepted.values() if c > 1)
+    print(f"paced: {len(wrapper.times)} sent at {achieved:.1f}/s against a 50/s limit, "
+          f"{wrapper.throttled} throttled calls, lost={lost} duplicates={duplicates}")
+    print(f"campaign_vs_bare={ratio:.2f} paced_rate_ratio={achieved / 50:.3f} lost={lost} duplicates={duplicates}")
+    from convier import embedded
+    embedded.stop_server(home)
+
+
+if __name__ == "__main__":
+    main()
