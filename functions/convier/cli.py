@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
 
     cli_campaign.register(sub, console, err)
     cli_web.register(sub, console, err)
+    from . import demo
+
+    demo.register(sub, console, err)
     return p
 
 

@@ -1,0 +1,87 @@
+"""`convier demo`: the whole journey on the embedded default, then the links server until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from . import campaigns, embedded, listfile, lists, localweb, store
+from .errors import InputError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO_LIST = "demo"
+POST = "seed-journee-cloud-2023.md"
+CAMPAIGN_FILE = "campagne-journee-cloud.yaml"
+
+
+def examples_folder() -> Path:
+    if not (EXAMPLES / POST).is_file():
+        raise InputError(f"exemples introuvables dans {EXAMPLES} : lancez convier demo depuis une copie du dépôt")
+    return EXAMPLES
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(args, console, err) -> int:
+    from .cli_campaign import _drain
+    from .target import home_of, resolve
+
+    folder = examples_folder()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
+    home = home_of(args)
+    started_here = not embedded.alive(embedded.read_server(home))
+    port = args.port if args.port is not None else localweb.serve_port(home)
+    localweb.save_port(home, port)
+    settings, clients = resolve(args, announce=lambda m: err.print(m))
+    try:
+        reused = store.list_exists(clients.dynamodb, settings.table, DEMO_LIST)
+        console.print(f"État local : {home} — " + (
+            "réutilisé (la liste « demo » existe déjà ; une nouvelle campagne est créée ; "
+            "convier local reset pour repartir de zéro)" if reused else "nouveau"))
+        for path in sorted(folder.glob("*.csv")):
+            report = lists.import_rows(clients.dynamodb, settings.table, DEMO_LIST, listfile.read(path),
+                                       clients.keys.id_key, source=f"fichier {path.name}")
+            console.print(f"Liste « {DEMO_LIST} » ← {path.name} : {report.added} ajoutés, "
+                          f"{report.unchanged} inchangés, {report.rejected} rejetés")
+        campaign, size = campaigns.create_campaign(clients, settings, post_path=str(folder / POST),
+                                                   list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE))
+        console.print(f"Campagne {campaign.id} : « {campaign.template.subject} », {size} abonnés")
+        enqueued = campaigns.fan_out(clients, settings, campaign.id)
+        _drain(campaign.id, settings, clients, console, enqueued)
+        try:
+            server = localweb.make_server(settings, clients, port=port)
+        except OSError as exc:
+            raise InputError(f"le port {port} est occupé ({exc.strerror}) : convier demo --port AUTRE") from None
+        url = localweb.public_url(home, port)
+        index = (Path(settings.outbox) / campaign.id / "index.html").resolve()
+        status = campaigns.status(clients, settings, campaign.id)
+        console.print()
+        console.print(f"[bold]{status.sent} e-mails envoyés[/] (SES local : rien n’est parti sur Internet).")
+        console.print(f"Boîte d’envoi : {index.as_uri()}")
+        console.print(f"liens servis sur {url}")
+        console.print()
+        console.print("À essayer :")
+        console.print("  • ouvrez un e-mail de la boîte d’envoi, cliquez « Je participe », puis changez d’avis ;")
+        console.print("  • cliquez « désinscrivez-vous en un clic » en bas d’un e-mail ;")
+        console.print(f"  • dans un autre terminal : convier campaign status {campaign.id}")
+        console.print(f"  •                          convier rsvps export {campaign.id}")
+        console.print("Ctrl-C pour arrêter.", highlight=False)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("arrêt de la démo")
+        finally:
+            server.server_close()
+    finally:
+        if started_here:
+            embedded.stop_server(home)
+            console.print("serveur local (moto) arrêté ; l’état reste dans " + str(home))
+    return 0
+
+
+def register(sub, console, err) -> None:
+    d = sub.add_parser("demo", help="tout le parcours en local : liste, campagne, envoi, puis les liens servis")
+    d.add_argument("--port", type=int, default=None, help="port du serveur de liens (défaut : celui de convier serve)")
+    d.set_defaults(func=lambda args: run(args, console, err))
