@@ -1,0 +1,37 @@
+"""Feedback function: SES events of the configuration set, through SNS (see `convier.feedback`).
+
+A notification we cannot read raises: Lambda retries the asynchronous SNS invocation, and the error
+is in the function's logs. Events we do not act on (send, open, click...) are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..feedback import apply, parse_sns_event
+from ..settings import Clients, Settings
+
+logging.getLogger().setLevel(logging.INFO)
+log = logging.getLogger("convier.feedback")
+
+_process: tuple[Settings, Clients] | None = None
+
+
+def handle(event: dict, settings: Settings, clients: Clients) -> dict:
+    counts: dict[str, int] = {}
+    suppressed = 0
+    for feedback in parse_sns_event(event):
+        for applied in apply(clients.dynamodb, settings.table, feedback, clients.keys.id_key):
+            counts[applied.outcome] = counts.get(applied.outcome, 0) + 1
+            suppressed += bool(applied.suppressed)
+    log.info("feedback done", extra={"outcomes": counts, "suppressed": suppressed})
+    return {"outcomes": counts, "suppressed": suppressed}
+
+
+def handler(event, context):
+    """Lambda entry: settings and clients made once per process (again if the environment changed)."""
+    global _process
+    settings = Settings.from_env()
+    if _process is None or _process[0] != settings:
+        _process = (settings, Clients(settings))
+    return handle(event, *_process)
