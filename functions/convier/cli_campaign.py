@@ -145,7 +145,10 @@ def cmd_status(args, console, err) -> int:
 def _control(action: str, done_fr: str, refused_fr: str):
     def command(args, console, err) -> int:
         settings, clients = _resolve(args)
-        changed = getattr(campaigns, action)(clients, settings, args.id)
+        if settings.campaign_function:  # a deployed stack: admin actions go through the campaign function
+            changed = _invoke(clients, settings, {"action": action, "campaign": args.id}).get("changed")
+        else:
+            changed = getattr(campaigns, action)(clients, settings, args.id)
         if not changed:
             status = campaigns.require(clients, settings, args.id).status
             raise InputError(f"campagne {args.id} {STATUS_FR.get(status, status)} : {refused_fr}")

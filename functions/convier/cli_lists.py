@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -233,7 +234,9 @@ def add_global_options(p) -> None:
     """Where commands work; on the top-level parser."""
     p.add_argument("--endpoint-url", metavar="URL",
                    help="un serveur compatible AWS existant (ex. moto) ; sinon le serveur local par défaut")
-    p.add_argument("--stack", metavar="NOM", help="une pile déployée sur AWS (pas encore disponible)")
+    p.add_argument("--stack", metavar="NOM",
+                   help="une pile déployée sur AWS (sam deploy) : ses sorties désignent table, files, fonctions")
+    p.add_argument("--stack-outputs", metavar="FICHIER", help=argparse.SUPPRESS)  # the stack's outputs as JSON
     p.add_argument("--home", metavar="DOSSIER",
                    help="dossier d'état du serveur local (défaut : $CONVIER_HOME ou ./.convier)")
 

@@ -140,9 +140,11 @@ class Clients:
             import boto3
             from botocore.config import Config
 
+            # Lambda: the campaign function runs up to 300 s; a shorter read timeout would retry (and repeat) it
+            read_timeout = 330 if service == "lambda" else 60
             kwargs = {"region_name": self.settings.region,
                       "config": Config(retries={"max_attempts": 3, "mode": "standard"},
-                                       max_pool_connections=16)}
+                                       max_pool_connections=16, read_timeout=read_timeout)}
             if self.settings.endpoint_url:
                 kwargs.update(endpoint_url=self.settings.endpoint_url, aws_access_key_id="convier",
                               aws_secret_access_key="convier")

@@ -2,7 +2,9 @@
 
 - `--endpoint-url URL` (or `CONVIER_ENDPOINT_URL`): that server as it is (a moto server, LocalStack...);
   missing resources are created; keys and outbox live in the state folder.
-- `--stack NAME`: a deployed stack (its outputs); not available yet.
+- `--stack NAME`: a deployed stack: its outputs (CloudFormation DescribeStacks) name the table, queues,
+  configuration set, secret (the keys), campaign function, public URL and sender; credentials are the
+  usual AWS ones (profile, environment). With `--endpoint-url` too, the stack is read from that server.
 - neither: the embedded default, a moto server on 127.0.0.1 started on demand (see `embedded`).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from . import embedded, localweb
 from .errors import InputError
 from .resources import ensure_resources
-from .settings import Clients, Settings, default_home
+from .settings import DEFAULT_REGION, Clients, Settings, default_home
 
 
 def home_of(args) -> Path:
@@ -32,8 +34,8 @@ def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, 
     env = os.environ if env is None else env
     base = Settings.from_env(env)
     if getattr(args, "stack", None):
-        raise InputError(f"--stack {args.stack} : la lecture des sorties d'une pile CloudFormation n'est pas "
-                         "encore disponible ; utilisez --endpoint-url URL ou le serveur local par défaut")
+        return resolve_stack(args.stack, endpoint_url=getattr(args, "endpoint_url", None) or base.endpoint_url,
+                             region=stack_region(env), outputs_file=getattr(args, "stack_outputs", None))
     home = home_of(args)
     endpoint = getattr(args, "endpoint_url", None) or base.endpoint_url
     if not endpoint:
@@ -49,3 +51,81 @@ def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, 
     clients = Clients(settings)
     settings = ensure_resources(settings, clients)
     return settings, dataclasses.replace(clients, settings=settings)
+
+
+# --- a deployed stack ----------------------------------------------------------------------------
+
+# Stack output → Settings field. template.yaml declares every one of these outputs.
+STACK_OUTPUTS = {
+    "TableName": "table",
+    "QueueUrl": "queue_url",
+    "DeadLetterQueueUrl": "dead_letter_queue_url",
+    "ConfigurationSetName": "configuration_set",
+    "SecretId": "secret_id",
+    "CampaignFunctionName": "campaign_function",
+    "PublicUrl": "public_url",
+    "SenderAddress": "sender",
+}
+
+
+def stack_region(env) -> str:
+    """`AWS_REGION` / `AWS_DEFAULT_REGION`, else the profile's region, else the default (eu-west-3)."""
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if not region:
+        import boto3
+        region = boto3.session.Session().region_name
+    return region or DEFAULT_REGION
+
+
+def settings_from_outputs(outputs: dict, region: str, *, stack: str = "", endpoint_url: str | None = None) -> Settings:
+    """The settings of a deployed stack from its outputs ({OutputKey: OutputValue}); pure."""
+    missing = [key for key in STACK_OUTPUTS if not str(outputs.get(key) or "").strip()]
+    if missing:
+        raise InputError(f"pile {stack or '?'} : sorties manquantes : {', '.join(missing)} "
+                         "(la pile a-t-elle été déployée avec le template.yaml de cette version de convier ?)")
+    values = {field: str(outputs[key]).strip() for key, field in STACK_OUTPUTS.items()}
+    values["public_url"] = values["public_url"].rstrip("/")
+    rate, workers = outputs.get("MaxSendRate"), outputs.get("SendWorkers")
+    return Settings(endpoint_url=endpoint_url, region=region, stack=stack,
+                    send_rate=float(rate) if rate else None, workers=int(workers) if workers else 1, **values)
+
+
+def stack_outputs(cloudformation, name: str) -> dict[str, str]:
+    """{OutputKey: OutputValue} of a stack that is deployed (DescribeStacks)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    region = cloudformation.meta.region_name
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except NoCredentialsError:
+        raise InputError(f"--stack {name} : aucun identifiant AWS (aws configure, AWS_PROFILE ou "
+                         "AWS_ACCESS_KEY_ID)") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if "does not exist" in error.get("Message", ""):
+            raise InputError(f"--stack {name} : pile introuvable dans la région {region} "
+                             "(AWS_REGION choisit la région)") from None
+        raise InputError(f"--stack {name} : CloudFormation a refusé la lecture de la pile "
+                         f"({error.get('Code', 'erreur')} : {error.get('Message', '')})") from None
+    except BotoCoreError as exc:
+        raise InputError(f"--stack {name} : CloudFormation injoignable ({exc})") from None
+    stack = stacks[0]
+    status = stack.get("StackStatus", "")
+    if status.startswith(("CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK", "DELETE")):  # no usable resources
+        raise InputError(f"--stack {name} : la pile est dans l'état {status} ; attendez la fin du déploiement "
+                         "ou corrigez-le (sam deploy)")
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or ()}
+
+
+def resolve_stack(name: str, *, endpoint_url: str | None, region: str,
+                  outputs_file: str | None = None) -> tuple[Settings, Clients]:
+    """Settings and clients for a deployed stack; nothing is created (the stack has everything)."""
+    if outputs_file:  # hidden option: outputs saved as JSON, {OutputKey: OutputValue} or DescribeStacks' list
+        import json
+        data = json.loads(Path(outputs_file).read_text(encoding="utf-8"))
+        outputs = data if isinstance(data, dict) else {o["OutputKey"]: o["OutputValue"] for o in data}
+    else:
+        outputs = stack_outputs(Clients(Settings(endpoint_url=endpoint_url, region=region)).client("cloudformation"),
+                                name)
+    settings = settings_from_outputs(outputs, region, stack=name, endpoint_url=endpoint_url)
+    return settings, Clients(settings)
