@@ -60,8 +60,11 @@ def test_translated_resources(translated):
     assert "AWS::SES::ConfigurationSet" in by_type
     assert "AWS::ApiGatewayV2::Api" in by_type
     functions = {resources[n]["Properties"]["Handler"] for n in by_type["AWS::Lambda::Function"]}
-    assert {"convier.handlers.send.handler", "convier.handlers.campaign.handler",
-            "convier.handlers.web.handler"} <= functions
+    assert functions == {"convier.handlers.send.handler", "convier.handlers.campaign.handler",
+                         "convier.handlers.web.handler", "convier.handlers.feedback.handler"}
+    assert len(by_type["AWS::Lambda::Function"]) == 4
+    assert len(by_type["AWS::SES::ConfigurationSetEventDestination"]) == 1
+    assert len(by_type["AWS::SNS::Topic"]) == 1
     mapping = resources[by_type["AWS::Lambda::EventSourceMapping"][0]]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "MaximumConcurrency" in mapping["ScalingConfig"]
@@ -140,3 +143,128 @@ def test_the_built_package_carries_the_page_templates(tmp_path):
                     "--target", str(target), str(ROOT)], check=True)
     for name in ("base.html.j2", "rsvp.html.j2", "unsubscribe.html.j2", "error.html.j2", "event.html.j2"):
         assert (target / "convier" / "templates" / "pages" / name).is_file(), name
+
+
+FUNCTIONS = ("SendFunction", "CampaignFunction", "WebFunction", "FeedbackFunction")
+
+
+def _role_statements(resources, function: str) -> list[dict]:
+    role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    return [st for policy in role.get("Policies", []) for st in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions(statement: dict) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def test_every_function_runtime_memory_timeout_logs_and_build(translated):
+    resources = translated[0]["Resources"]
+    source = yaml_parse(TEMPLATE.read_text())["Resources"]
+    retention = {res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"]["RetentionInDays"]
+                 for res in resources.values() if res["Type"] == "AWS::Logs::LogGroup"}
+    for name in FUNCTIONS:
+        props = resources[name]["Properties"]
+        assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"], name
+        assert 128 <= props["MemorySize"] <= 1024 and 1 <= props["Timeout"] <= 300, name
+        assert source[name]["Metadata"]["BuildMethod"] == "makefile", name  # Makefile: build-<name>
+        assert f"build-{name}" in (ROOT / "Makefile").read_text(), name
+        assert 1 <= retention.get(f"/aws/lambda/${{{name}}}", 0) <= 400, name
+        assert {"CONVIER_TABLE", "CONVIER_SECRET_ID", "CONVIER_CONFIGURATION_SET"} <= set(
+            props["Environment"]["Variables"]), name
+
+
+def test_send_concurrency_follows_the_send_workers_parameter(translated):
+    resources = translated[0]["Resources"]
+    mapping = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::Lambda::EventSourceMapping")
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SendWorkers"}
+    parameters = yaml_parse(TEMPLATE.read_text())["Parameters"]
+    assert parameters["SendWorkers"]["MinValue"] == 2  # SQS event sources accept 2 at least
+    assert "MaxSendRate / SendWorkers" in parameters["SendWorkers"]["Description"]
+    variables = resources["SendFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["CONVIER_SEND_RATE"] == {"Ref": "MaxSendRate"}  # each worker paces at its share
+    assert variables["CONVIER_WORKERS"] == {"Ref": "SendWorkers"}
+
+
+def test_parameters_and_outputs_the_cli_reads():
+    from convier.target import STACK_OUTPUTS
+
+    source = yaml_parse(TEMPLATE.read_text())
+    assert set(source["Parameters"]) == {"SenderAddress", "SenderDomain", "CreateEmailIdentity", "PublicUrl",
+                                         "MaxSendRate", "SendWorkers"}
+    assert set(STACK_OUTPUTS) | {"ApiUrl", "SendFunctionName", "WebFunctionName", "FeedbackFunctionName"} <= set(
+        source["Outputs"])
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Déployer sur AWS", 1)[1].split("\n## ", 1)[0]
+    for name in source["Parameters"]:
+        assert f"`{name}`" in section, name  # every parameter is explained in the deployment section
+
+
+def test_ses_events_reach_the_feedback_function(translated):
+    resources = translated[0]["Resources"]
+    destination = next(res["Properties"] for res in resources.values()
+                       if res["Type"] == "AWS::SES::ConfigurationSetEventDestination")
+    assert destination["ConfigurationSetName"] == {"Ref": "ConfigurationSet"}
+    events = destination["EventDestination"]
+    assert events["Enabled"] is True
+    assert sorted(events["MatchingEventTypes"]) == ["bounce", "complaint", "delivery", "reject"]
+    topic = events["SnsDestination"]["TopicARN"]
+    subscription = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::SNS::Subscription")
+    assert subscription["TopicArn"] == topic and subscription["Protocol"] == "lambda"
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["FeedbackFunction", "Arn"]}
+    policy = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::SNS::TopicPolicy")
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"} and statement["Action"] == "sns:Publish"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_feedback_function_reads_and_writes_the_table_and_reads_the_secret_only(translated):
+    resources = translated[0]["Resources"]
+    assert resources["FeedbackFunction"]["Properties"]["Handler"] == "convier.handlers.feedback.handler"
+    actions = {a for st in _role_statements(resources, "FeedbackFunction") for a in _actions(st)}
+    assert {"secretsmanager:GetSecretValue", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"} <= actions
+    assert not any(a.startswith(("ses:", "sqs:", "lambda:", "sns:")) for a in actions)
+
+
+def test_ses_sending_is_limited_to_the_sender_identity_and_the_configuration_set(translated):
+    resources = translated[0]["Resources"]
+    for name in FUNCTIONS:
+        for statement in _role_statements(resources, name):
+            if any(a in ("ses:SendEmail", "ses:SendRawEmail") for a in _actions(statement)):
+                assert name == "SendFunction"
+                targets = json.dumps(statement["Resource"])
+                assert "identity/${SenderDomain}" in targets and "configuration-set/${ConfigurationSet}" in targets
+                assert len(statement["Resource"]) == 2
+
+
+def test_table_and_secret_access_are_scoped_to_the_stack_resources(translated):
+    resources = translated[0]["Resources"]
+    for name in FUNCTIONS:
+        for statement in _role_statements(resources, name):
+            actions = _actions(statement)
+            resource = json.dumps(statement["Resource"])
+            if any(a.startswith("dynamodb:") for a in actions):
+                assert '{"Ref": "Table"}' in resource and '"*"' not in resource, (name, statement)
+            if any(a.startswith("secretsmanager:") for a in actions):
+                assert actions == ["secretsmanager:GetSecretValue"] and '{"Ref": "LinkSecret"}' in resource
+            if any(a.startswith("sqs:") for a in actions):
+                assert "SendQueue" in resource, (name, statement)
+
+
+def test_http_api_stage_is_throttled(translated):
+    resources = translated[0]["Resources"]
+    stage = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::ApiGatewayV2::Stage")
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+
+
+def test_the_table_queue_and_identity(translated):
+    resources = translated[0]["Resources"]
+    table = resources["Table"]
+    assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionPolicy"] == "Retain"
+    assert resources["LinkSecret"]["DeletionPolicy"] == "Retain"  # the table's subscriber ids depend on it
+    alarm = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm")
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "QueueName"]}
+    identity = resources["EmailIdentity"]["Properties"]
+    assert identity["DkimAttributes"]["SigningEnabled"] is True
+    assert identity["ConfigurationSetAttributes"]["ConfigurationSetName"] == {"Ref": "ConfigurationSet"}
