@@ -175,6 +175,8 @@ def test_delivery_then_complaint_and_a_reject(cli, settings, sent_campaign):
     assert send_record(settings, sent_campaign, b)["outcome"] == "rejected"
     counts = feedback.counters(meta(settings, sent_campaign))
     assert counts == {"delivered": 1, "bounced": 0, "soft_bounced": 0, "complained": 1, "rejected": 1}
+    status = cli("campaign", "status", sent_campaign)
+    assert status.code == 0 and "Retours SES : remis" in status.out and "plaintes" in status.out
     assert not store.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, b))
 
 

@@ -145,6 +145,7 @@ class Status:
     rate: float  # e-mails per second over the last minute
     list_size: int
     rsvps: dict | None = None  # yes, no, maybe, waiting, none (rsvp.counts over the recipients sent to)
+    feedback: dict | None = None  # SES feedback: delivered, bounced, soft_bounced, complained, rejected
 
     @property
     def finished(self) -> bool:
@@ -179,7 +180,12 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
 
     answers = rsvp_counts(clients.dynamodb, settings.table, campaign_id,
                           {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
-    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers, **counts)
+    from .feedback import COUNTERS, counters as feedback_counters
+
+    meta = ddb.get(clients.dynamodb, settings.table, records.campaign_pk(campaign_id), "META",
+                   projection=", ".join(COUNTERS.values())) or {}
+    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers,
+                  feedback=feedback_counters(meta), **counts)
 
 
 def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list[tuple[str, str]]:

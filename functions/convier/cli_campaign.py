@@ -117,6 +117,11 @@ def status_table(st: campaigns.Status) -> Table:
                  ("  je ne participe pas", r["no"]), ("  peut-être", r["maybe"]), ("  sans réponse", r["none"])]
         if c.capacity:
             rows.append(("  places", f"{r['yes']} / {c.capacity}"))
+    if st.feedback and any(st.feedback.values()):  # SES feedback (a deployed stack)
+        f = st.feedback
+        rows += [("Retours SES : remis", f["delivered"]), ("  rebonds définitifs", f["bounced"]),
+                 ("  rebonds temporaires", f["soft_bounced"]), ("  plaintes", f["complained"]),
+                 ("  rejetés", f["rejected"])]
     for label, value in rows:
         table.add_row(label, str(value))
     return table

@@ -20,7 +20,7 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
             st = campaigns.status(clients, settings, campaign_id)
             return {"ok": True, "status": st.campaign.status, "sent": st.sent, "skipped": st.skipped,
                     "failed": st.failed, "unknown": st.unknown, "in_flight": st.in_flight, "queued": st.queued,
-                    "rate": st.rate, "list_size": st.list_size}
+                    "rate": st.rate, "list_size": st.list_size, "feedback": st.feedback}
         changed = getattr(campaigns, action)(clients, settings, campaign_id)
         return {"ok": True, "changed": changed}
     except InputError as exc:
