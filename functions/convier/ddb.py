@@ -6,9 +6,15 @@ every call stays visible. Numbers come back as int or float, never Decimal.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from typing import Any, Iterable, Iterator
+
+
+def now_iso() -> str:
+    """The time stamp every item carries: UTC, ISO 8601, milliseconds (sorts as text)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def to_value(value: Any) -> dict:

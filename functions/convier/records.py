@@ -10,19 +10,16 @@ On the send path: standard library and the ddb helpers only.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from . import ddb
+from .ddb import now_iso
 from .mime import MessageTemplate
 
 DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
 UNKNOWN_AFTER = 120  # seconds: a claim older than this with no result is `unknown`, never resent
 
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def campaign_pk(campaign_id: str) -> str:

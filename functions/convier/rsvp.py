@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from . import ddb, records, store
+from .ddb import now_iso
 from .ids import read_token
 
 YES, NO, MAYBE = "yes", "no", "maybe"
@@ -28,9 +29,6 @@ CONFIRMED, WAITING = "confirmed", "waiting"
 MAX_HISTORY = 50  # changes kept per answer
 MAX_ATTEMPTS = 10  # optimistic retries when answers change at the same moment
 
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def rsvp_sk(sid: str) -> str:

@@ -12,11 +12,11 @@ Logs name subscribers by id only, never by address.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
 from . import ddb
+from .ddb import now_iso
 from .ids import subscriber_id
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,6 @@ STATUS_FR = {SUBSCRIBED: "inscrit", UNSUBSCRIBED: "désinscrit", BOUNCED: "en é
 SUPPRESSED_PK = "SUPPRESSED"
 MAX_HISTORY = 20  # status changes kept per subscriber
 
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def list_pk(list_name: str) -> str:
