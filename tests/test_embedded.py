@@ -120,9 +120,10 @@ def test_endpoint_url_flag_uses_that_server(cli, settings):
     assert result.code == 0 and "ajoutés : 3" in result.out
 
 
-def test_stack_is_not_available_yet(cli):
+def test_an_unknown_stack_is_a_clear_error(cli, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")  # CONVIER_ENDPOINT_URL (the fixture's moto) answers DescribeStacks
     result = cli("--stack", "convier-prod", "lists", "show")
-    assert result.code == 2 and "pas encore disponible" in result.err
+    assert result.code == 2 and "convier-prod : pile introuvable dans la région eu-west-3" in result.err
 
 
 def test_without_moto_the_cli_says_what_to_install(tmp_path, monkeypatch):
