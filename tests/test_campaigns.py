@@ -17,7 +17,7 @@ from convier import campaigns, records, store
 from convier.handlers.send import sender_for
 from convier.ids import subscriber_id
 from convier.localworker import drain
-from convier.pacing import Pacer
+from convier.pacing import HEADROOM, Pacer, worker_rate
 from convier.sending import MARK_WINDOW, Sender, process_event
 from corpus import LISTS, SEED
 
@@ -281,7 +281,8 @@ def test_pacer_keeps_the_rate():
         pacer.wait()
     assert 9.9 <= clock[0] <= 10.0  # 500 e-mails at 50/s take 10 s, never less
     pacer.throttled()
-    assert pacer.current == 25
+    assert pacer.current == 37.5
     for _ in range(100):
         pacer.succeeded()
     assert pacer.current == 50
+    assert worker_rate(50, 2) == 50 * HEADROOM / 2  # two workers together stay under the quota

@@ -96,8 +96,8 @@ def fan_out(clients, settings, campaign_id: str) -> int:
     if campaign.status == records.CANCELLED:
         raise InputError(f"la campagne {campaign_id} est annulée : elle ne peut plus être envoyée")
     dynamo, table = clients.dynamodb, settings.table
-    done = {sid for sid, rec in records.send_records(dynamo, table, campaign_id).items()
-            if rec["state"] != records.FAILED}
+    done = set() if not campaign.enqueued else {  # a first send has no records to read
+        sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
     pending = [s.sid for s in store.iter_subscribers(dynamo, table, campaign.list_name) if s.sid not in done]
     records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
     entries = [message_body(campaign_id, campaign.list_name, pending[i:i + BATCH_SIZE])

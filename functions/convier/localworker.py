@@ -44,7 +44,10 @@ def _queue_depth(sqs, queue_url: str) -> int:
 def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
           on_batch: Callable[[Counts], None] | None = None, idle_timeout: float = 30.0,
           retry_visibility: int = RETRY_VISIBILITY) -> DrainResult:
-    """Runs the send handler on the queue until it is empty (or the campaign is paused or cancelled)."""
+    """Runs the send handler on the queue until it is empty (or the campaign is paused or cancelled).
+
+    Each thread takes one message (50 recipients) at a time, so that threads share the work evenly.
+    """
     settings, sqs = sender.settings, sender.clients.sqs
     arn = sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     total, lock, stop = Counts(), threading.Lock(), threading.Event()
@@ -53,7 +56,7 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
     def work():
         idle_since = None
         while not stop.is_set():
-            got = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+            got = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1,
                                       VisibilityTimeout=60, AttributeNames=["All"]).get("Messages", [])
             if not got:
                 if campaign_id:

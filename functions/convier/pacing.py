@@ -11,14 +11,17 @@ import time
 from dataclasses import dataclass, field
 
 
+HEADROOM = 0.97  # pace a little under the quota: network jitter bunches requests, and SES counts arrivals
+
+
 def worker_rate(total_rate: float, workers: int) -> float:
     """Each of `workers` concurrent senders gets an equal share, so that together they stay under the quota."""
-    return max(total_rate, 0.01) / max(workers, 1)
+    return max(total_rate, 0.01) * HEADROOM / max(workers, 1)
 
 
 @dataclass
 class Pacer:
-    """A slot every 1/rate seconds; halves its rate on throttling, climbs back 5 % per success."""
+    """A slot every 1/rate seconds; slows by a quarter on throttling, climbs back 5 % per success."""
 
     rate: float
     clock: callable = time.monotonic
@@ -35,15 +38,17 @@ class Pacer:
         """Blocks until this caller's slot (slots are handed out in order across threads); returns the wait."""
         with self._lock:
             now = self.clock()
-            slot = max(self._next, now)
-            self._next = slot + 1.0 / self.current
+            interval = 1.0 / self.current
+            slot = max(self._next, now - interval)  # a caller just late may still take the slot it missed
+            self._next = slot + interval
         delay = slot - now
         if delay > 0:
             self.sleep(delay)
-        return delay
+            return delay
+        return 0.0
 
     def throttled(self) -> None:
-        self.current = max(self.floor, self.current / 2)
+        self.current = max(self.floor, self.current * 0.75)
 
     def succeeded(self) -> None:
         if self.current < self.rate:

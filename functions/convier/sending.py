@@ -7,7 +7,7 @@ An SQS message carries a campaign id, a list name and up to 50 subscriber
 ids (never an address). For each message:
 1. the campaign's status is read: paused → the message is put back with a
    delay, cancelled → dropped;
-2. subscribers, suppressions and existing send records are read in batches;
+2. subscribers and suppressions are read in batches;
 3. skipped recipients get a `skipped` record (conditional writes, in one
    transaction);
 4. each recipient still to do is claimed by a conditional write just before
@@ -118,19 +118,15 @@ def process_message(body: dict, sender: Sender) -> Counts:
         counts.requeued = len(sids)
         return counts
 
-    pk = records.campaign_pk(campaign_id)
+    # Existing send records are not read: the conditional claim finds them (sent, skipped, or claimed by a
+    # worker that died: never again), and on a first delivery, which is nearly every one, there are none.
     keys = [(f"LIST#{list_name}", f"SUB#{sid}") for sid in sids]
     keys += [("SUPPRESSED", sid) for sid in sids]
-    keys += [(pk, f"SEND#{sid}") for sid in sids]
     found_items = ddb.batch_get(dynamo, settings.table, keys)
 
     to_send, skipped = [], []
     stamp = records.now_iso()
     for sid in sids:
-        existing = found_items.get((pk, f"SEND#{sid}"))
-        if existing and existing["state"] != records.FAILED:
-            counts.duplicates_avoided += 1  # sent, skipped, or claimed by a worker that died: never again
-            continue
         sub = found_items.get((f"LIST#{list_name}", f"SUB#{sid}"))
         reason = ""
         if sub is None:
@@ -142,15 +138,15 @@ def process_message(body: dict, sender: Sender) -> Counts:
         if reason:
             skipped.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
         else:
-            to_send.append((sub, (existing or {}).get("attempts", 0) + 1))
+            to_send.append(sub)
     owned = records.claim(dynamo, settings.table, skipped)
     counts.skipped += len(owned)
     counts.duplicates_avoided += len(skipped) - len(owned)
 
     marks: list[dict] = []
-    for sub, attempts in to_send:
+    for sub in to_send:
         sid = sub["SK"][4:]
-        claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso(), attempts=attempts)
+        claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso())
         if not records.claim_one(dynamo, settings.table, claim):
             counts.duplicates_avoided += 1  # another worker has it
             continue
@@ -159,7 +155,7 @@ def process_message(body: dict, sender: Sender) -> Counts:
             counts.sent += 1
         else:
             counts.failed += 1
-        marks.append(records.send_item(campaign_id, sid, attempts=attempts, **outcome))
+        marks.append(records.send_item(campaign_id, sid, **outcome))
         if len(marks) >= MARK_WINDOW:
             ddb.batch_write(dynamo, settings.table, marks)
             marks = []
