@@ -17,7 +17,7 @@ from convier import campaigns, records, store
 from convier.handlers.send import sender_for
 from convier.ids import subscriber_id
 from convier.localworker import drain
-from convier.pacing import HEADROOM, Pacer, worker_rate
+from convier.pacing import HEADROOM, Pacer, recipients_per_message, worker_rate
 from convier.sending import MARK_WINDOW, Sender, process_event
 from corpus import LISTS, SEED
 
@@ -286,3 +286,44 @@ def test_pacer_keeps_the_rate():
         pacer.succeeded()
     assert pacer.current == 50
     assert worker_rate(50, 2) == 50 * HEADROOM / 2  # two workers together stay under the quota
+
+
+def test_running_out_of_time_hands_back_the_rest_and_loses_no_one(cli, settings):
+    """A Lambda close to its timeout stops before claiming more; the redelivery finishes, nobody twice."""
+    campaign_id = prepared_campaign(cli, settings)
+    sqs, queue = settings.clients.sqs, settings.settings.queue_url
+    got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                          "attributes": {}, "eventSource": "aws:sqs"} for m in got]}
+    ses = FaultySES(settings.clients.ses)
+    sender = faulty_sender(settings, ses)
+    budget = iter([60.0] + [60.0] * 5 + [1.0] * 100)  # the message starts; five recipients, then time is short
+    sender.time_left = lambda: next(budget)
+    response, counts = process_event(event, sender)
+    assert response == {"batchItemFailures": [{"itemIdentifier": got[0]["MessageId"]}]}
+    assert counts.sent == 5 and counts.unfinished == 8
+    sender.time_left = lambda: 60.0
+    again, counts = process_event(event, sender)  # SQS delivers the same message again
+    assert again == {"batchItemFailures": []}
+    assert counts.sent == 8 and counts.duplicates_avoided == 5
+    assert_exactly_once(settings, campaign_id, ses, expect_sent=13)
+
+
+def test_a_message_not_started_in_time_is_handed_back_whole(cli, settings):
+    campaign_id = prepared_campaign(cli, settings)
+    got = settings.clients.sqs.receive_message(QueueUrl=settings.settings.queue_url)["Messages"]
+    event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                          "attributes": {}, "eventSource": "aws:sqs"} for m in got]}
+    ses = FaultySES(settings.clients.ses)
+    sender = faulty_sender(settings, ses)
+    sender.time_left = lambda: 5.0
+    response, counts = process_event(event, sender)
+    assert len(response["batchItemFailures"]) == 1 and counts.sent == 0 and not ses.accepted
+    assert campaigns.status(settings.clients, settings.settings, campaign_id).sent == 0
+
+
+def test_messages_hold_what_a_worker_sends_in_20_seconds():
+    assert recipients_per_message(14, 2) == 50  # 135 in 20 s: capped at 50
+    assert recipients_per_message(14, 2, most=200) == int(14 * HEADROOM / 2 * 20)
+    assert recipients_per_message(1, 2) == 9  # SES sandbox, 1/s shared by two workers
+    assert recipients_per_message(0.01, 50) == 1

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import ddb, records, store
 from .errors import InputError
-from .sending import BATCH_SIZE, message_body
+from .pacing import recipients_per_message
+from .sending import BATCH_SIZE, message_body, send_rate
 
 
 def new_campaign_id(today: dt.date | None = None) -> str:
@@ -100,8 +101,9 @@ def fan_out(clients, settings, campaign_id: str) -> int:
         sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
     pending = [s.sid for s in store.iter_subscribers(dynamo, table, campaign.list_name) if s.sid not in done]
     records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
-    entries = [message_body(campaign_id, campaign.list_name, pending[i:i + BATCH_SIZE])
-               for i in range(0, len(pending), BATCH_SIZE)]
+    size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
+    entries = [message_body(campaign_id, campaign.list_name, pending[i:i + size])
+               for i in range(0, len(pending), size)]
     for start in range(0, len(entries), 10):
         chunk = entries[start:start + 10]
         result = clients.sqs.send_message_batch(

@@ -19,6 +19,11 @@ def worker_rate(total_rate: float, workers: int) -> float:
     return max(total_rate, 0.01) * HEADROOM / max(workers, 1)
 
 
+def recipients_per_message(total_rate: float, workers: int, seconds: float = 20.0, most: int = 50) -> int:
+    """As many recipients as one worker sends in `seconds`: a message fits well within one invocation."""
+    return max(1, min(most, int(worker_rate(total_rate, workers) * seconds)))
+
+
 @dataclass
 class Pacer:
     """A slot every 1/rate seconds; slows by a quarter on throttling, climbs back 5 % per success."""

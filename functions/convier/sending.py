@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -40,11 +42,13 @@ log = logging.getLogger("convier.send")
 THROTTLING = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
 THROTTLE_RETRIES = 6
 PAUSE_DELAY = 30  # seconds before a paused campaign's message is looked at again
-BATCH_SIZE = 50  # recipients per SQS message
+BATCH_SIZE = 50  # recipients per SQS message at most (fewer when the send rate is low: pacing.recipients_per_message)
 # Results are marked a window at a time (one batch write): two requests per recipient instead of three
 # (bench/campaign.py measures it). A worker that dies mid-window leaves at most this many `unknown`,
 # all of them past SES already: unsent recipients are not claimed yet.
 MARK_WINDOW = 10
+MESSAGE_MARGIN = 10.0  # seconds: do not start a message with less time left than this
+RECIPIENT_MARGIN = 3.0  # seconds: do not claim a recipient with less time left than this (SES call, mark)
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Counts:
     unknown: int = 0
     duplicates_avoided: int = 0
     requeued: int = 0
+    unfinished: int = 0  # recipients left for a redelivery because the function was running out of time
 
     def add(self, other: "Counts") -> None:
         for name in self.__dataclass_fields__:
@@ -69,6 +74,7 @@ class Sender:
     settings: object
     pacer: Pacer
     pause_delay: int = PAUSE_DELAY  # the local worker uses a shorter one, so that `resume` takes effect at once
+    time_left: Callable[[], float] = lambda: math.inf  # seconds this invocation may still run (Lambda context)
     _campaigns: dict = field(default_factory=dict)
 
     def campaign(self, campaign_id: str) -> tuple[records.Campaign, Prepared] | None:
@@ -80,6 +86,16 @@ class Sender:
         return self._campaigns[campaign_id]
 
 
+def send_rate(settings, clients, default: float = 14.0) -> float:
+    """E-mails per second for all workers together: the setting, else the account's SES quota."""
+    if settings.send_rate:
+        return settings.send_rate
+    try:
+        return float(clients.ses.get_account()["SendQuota"]["MaxSendRate"])
+    except Exception:  # the quota is a ceiling we read when we can; the setting overrides it
+        return default
+
+
 def message_body(campaign_id: str, list_name: str, sids: list[str]) -> str:
     return json.dumps({"campaign": campaign_id, "list": list_name, "sids": sids}, separators=(",", ":"))
 
@@ -88,9 +104,12 @@ def process_event(event: dict, sender: Sender) -> tuple[dict, Counts]:
     """An SQS event in, a `ReportBatchItemFailures` response out."""
     failures, total = [], Counts()
     for record in event.get("Records", ()):
+        if sender.time_left() < MESSAGE_MARGIN:  # not started: SQS delivers it again, nobody is half-done
+            failures.append({"itemIdentifier": record["messageId"]})
+            continue
         try:
             counts = process_message(json.loads(record["body"]), sender)
-            ok = counts.failed == 0
+            ok = counts.failed == 0 and counts.unfinished == 0
         except Exception:  # one bad message must not sink the others: SQS retries it, then dead-letters it
             log.exception("message %s failed", record.get("messageId"))
             counts, ok = Counts(), False
@@ -144,7 +163,10 @@ def process_message(body: dict, sender: Sender) -> Counts:
     counts.duplicates_avoided += len(skipped) - len(owned)
 
     marks: list[dict] = []
-    for sub in to_send:
+    for done, sub in enumerate(to_send):
+        if sender.time_left() < RECIPIENT_MARGIN:  # stop cleanly before Lambda's timeout: the rest, unclaimed,
+            counts.unfinished = len(to_send) - done  # comes back with the message
+            break
         sid = sub["SK"][4:]
         claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso())
         if not records.claim_one(dynamo, settings.table, claim):

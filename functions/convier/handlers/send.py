@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from ..pacing import Pacer, worker_rate
-from ..sending import Sender, process_event
+from ..sending import Sender, process_event, send_rate
 from ..settings import Clients, Settings
 
 logging.getLogger().setLevel(logging.INFO)
@@ -20,15 +20,8 @@ _sender: Sender | None = None
 
 def sender_for(settings: Settings, clients: Clients) -> Sender:
     """A worker's sender, paced at its share of the account's send rate."""
-    total = settings.send_rate or ses_rate(clients)
-    return Sender(clients=clients, settings=settings, pacer=Pacer(worker_rate(total, settings.workers)))
-
-
-def ses_rate(clients: Clients, default: float = 14.0) -> float:
-    try:
-        return float(clients.ses.get_account()["SendQuota"]["MaxSendRate"])
-    except Exception:  # the quota is a ceiling we read when we can; the setting overrides it
-        return default
+    return Sender(clients=clients, settings=settings, pacer=Pacer(worker_rate(send_rate(settings, clients),
+                                                                             settings.workers)))
 
 
 def handler(event, context):
@@ -36,8 +29,10 @@ def handler(event, context):
     if _sender is None:
         settings = Settings.from_env()
         _sender = sender_for(settings, Clients(settings))
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        _sender.time_left = lambda: context.get_remaining_time_in_millis() / 1000
     response, counts = process_event(event, _sender)
     logging.getLogger("convier.send").info(
         "batch done", extra={"sent": counts.sent, "skipped": counts.skipped, "failed": counts.failed,
-                             "duplicates_avoided": counts.duplicates_avoided})
+                             "duplicates_avoided": counts.duplicates_avoided, "unfinished": counts.unfinished})
     return response
