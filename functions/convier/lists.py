@@ -131,10 +131,21 @@ def export_rows(ddb_client, table: str, list_name: str) -> tuple[list[str], list
     return header, rows
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell) -> str:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe (OWASP)."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def write_export(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
+    """CSV for staff's spreadsheets (lists and answers): names and attributes come from outside, so no
+    cell may start a formula."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
 
 
 # --- erasure ------------------------------------------------------------------------------------
