@@ -160,6 +160,11 @@ class _Links:
         return value
 
 
+def absolute_url(value: str, site_url: str, attr: str = "href") -> str | None:
+    """A link or image address as the e-mail needs it (absolute https, or mailto), or None to drop it."""
+    return _Links(site_url).url(value, "a" if attr == "href" else "img", attr)
+
+
 def sanitize(html: str, site_url: str) -> tuple[str, list[str]]:
     """Allow-list the HTML and make its links absolute; returns the HTML and warnings."""
     html = _IFRAME.sub(_iframe_to_link, html)

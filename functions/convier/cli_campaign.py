@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -196,7 +197,7 @@ def register(sub, console, err) -> None:
     st = cs.add_parser("status", help="où en est l’envoi : envoyés, ignorés, échecs, inconnus, en file, débit")
     st.add_argument("id", metavar="ID")
     st.add_argument("--watch", action="store_true", help="suit l’envoi avec une barre de progression")
-    st.add_argument("--interval", type=float, default=2.0, help=argparse_suppress())
+    st.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     st.set_defaults(func=bind(cmd_status))
     for action, done, refused, help_ in (
             ("pause", "mise en pause", "elle n’est pas en cours d’envoi", "suspend l’envoi (reprise avec resume)"),
@@ -208,7 +209,3 @@ def register(sub, console, err) -> None:
     ls = cs.add_parser("list", help="les campagnes enregistrées")
     ls.set_defaults(func=bind(cmd_list))
 
-
-def argparse_suppress():
-    import argparse
-    return argparse.SUPPRESS

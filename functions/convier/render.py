@@ -11,7 +11,7 @@ import jinja2
 from mjml import mjml2html
 
 from . import ics, style
-from .body import _Links
+from .body import absolute_url
 from .invitation import Invitation
 from .mime import TOKEN, MessageTemplate
 from .plaintext import html_to_text
@@ -67,10 +67,9 @@ class _Info:
 
 
 def _info(inv: Invitation) -> list[_Info]:
-    links = _Links(inv.site_url)
     rows = []
     for field in inv.info_fields:
-        url = links.url(field.link, "a", "href") if field.link else None
+        url = absolute_url(field.link, inv.site_url) if field.link else None
         label = url[len("mailto:"):] if url and url.startswith("mailto:") else (field.content if not url else "En savoir plus")
         if url and not field.content:
             label = url[len("mailto:"):] if url.startswith("mailto:") else "Lien"
@@ -79,10 +78,9 @@ def _info(inv: Invitation) -> list[_Info]:
 
 
 def _images(inv: Invitation) -> list[dict]:
-    links = _Links(inv.site_url)
     out = []
     for image in inv.images:
-        url = links.url(image.src, "img", "src")
+        url = absolute_url(image.src, inv.site_url, "src")
         if url:
             out.append({"url": url, "alt": image.alt or ""})
     return out
