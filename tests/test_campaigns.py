@@ -17,7 +17,7 @@ from convier import campaigns, records, store
 from convier.handlers.send import sender_for
 from convier.ids import subscriber_id
 from convier.localworker import drain
-from convier.pacing import HEADROOM, Pacer, recipients_per_message, worker_rate
+from convier.pacing import HEADROOM, Pacer, recipients_per_message, worker_ceiling, worker_rate
 from convier.sending import MARK_WINDOW, Sender, process_event
 from corpus import LISTS, SEED
 
@@ -286,6 +286,22 @@ def test_pacer_keeps_the_rate():
         pacer.succeeded()
     assert pacer.current == 50
     assert worker_rate(50, 2) == 50 * HEADROOM / 2  # two workers together stay under the quota
+
+
+def test_pacer_catches_up_after_a_stall_without_bursting_past_the_quota():
+    clock = [0.0]
+    granted = []
+    pacer = Pacer(worker_rate(50, 1), ceiling=worker_ceiling(50, 1), clock=lambda: clock[0],
+                  sleep=lambda d: clock.__setitem__(0, clock[0] + d))
+    for i in range(600):
+        if i == 100:
+            clock[0] += 0.3  # the server stalls for 300 ms
+        pacer.wait()
+        granted.append(clock[0])
+    steady = 599 / (50 * HEADROOM)
+    assert granted[-1] - granted[0] < steady + 0.3 - 0.1  # most of the stall was made up
+    for i in range(len(granted) - 50):
+        assert granted[i + 50] - granted[i] >= 1.0 - 1e-9  # never 51 in one second
 
 
 def test_running_out_of_time_hands_back_the_rest_and_loses_no_one(cli, settings):

@@ -99,7 +99,7 @@ def fan_out(clients, settings, campaign_id: str) -> int:
     dynamo, table = clients.dynamodb, settings.table
     done = set() if not campaign.enqueued else {  # a first send has no records to read
         sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
-    pending = [s.sid for s in store.iter_subscribers(dynamo, table, campaign.list_name) if s.sid not in done]
+    pending = [sid for sid in store.subscriber_ids(dynamo, table, campaign.list_name) if sid not in done]
     records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
     size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
     entries = [message_body(campaign_id, campaign.list_name, pending[i:i + size])

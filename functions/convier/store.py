@@ -133,6 +133,12 @@ def iter_subscribers(ddb_client, table: str, list_name: str):
         yield Subscriber.from_item(item)
 
 
+def subscriber_ids(ddb_client, table: str, list_name: str):
+    """The ids of a list's subscribers only: what the fan-out needs, a fraction of the bytes to page through."""
+    for item in ddb.query(ddb_client, table, list_pk(list_name), "SUB#", projection="SK"):
+        yield item["SK"][4:]
+
+
 def get_subscriber(ddb_client, table: str, list_name: str, sid: str) -> Subscriber | None:
     item = ddb.get(ddb_client, table, list_pk(list_name), f"SUB#{sid}")
     return Subscriber.from_item(item) if item else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from ..pacing import Pacer, worker_rate
+from ..pacing import Pacer, worker_ceiling, worker_rate
 from ..sending import Sender, process_event, send_rate
 from ..settings import Clients, Settings
 
@@ -20,8 +20,9 @@ _sender: Sender | None = None
 
 def sender_for(settings: Settings, clients: Clients) -> Sender:
     """A worker's sender, paced at its share of the account's send rate."""
-    return Sender(clients=clients, settings=settings, pacer=Pacer(worker_rate(send_rate(settings, clients),
-                                                                             settings.workers)))
+    total = send_rate(settings, clients)
+    pacer = Pacer(worker_rate(total, settings.workers), ceiling=worker_ceiling(total, settings.workers))
+    return Sender(clients=clients, settings=settings, pacer=pacer)
 
 
 def handler(event, context):
