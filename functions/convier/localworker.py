@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import records
-from .sending import Counts, Sender, process_event
+from .sending import BATCH_SIZE, Counts, Sender, process_event
 
 RETRY_VISIBILITY = 2  # seconds before a failed message is received again
 
@@ -53,7 +53,14 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
     total, lock, stop = Counts(), threading.Lock(), threading.Event()
     reason = {"why": ""}
 
-    def work():
+    # Threads sharing one pacer move in step: started together, they would all finish their messages,
+    # then fetch, read and claim the next ones, at the same moment, and the pacer's slots would go by
+    # unused. Starting each a message's share of time after the previous one keeps them apart.
+    stagger = min(2.0, BATCH_SIZE / sender.pacer.rate)
+
+    def work(position: int):
+        if stop.wait(position * stagger):
+            return
         idle_since = None
         while not stop.is_set():
             got = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1,
@@ -88,7 +95,7 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
             if on_batch:
                 on_batch(counts)
 
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, threads))]
+    workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(max(1, threads))]
     for t in workers:
         t.start()
     try:
