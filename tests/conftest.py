@@ -10,45 +10,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
-_SERVER = r"""
-import logging, sys
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
-server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
-                     request_handler=MotoRequestHandler)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
-
+from motokit import running_moto
 
 @pytest.fixture(scope="session")
 def moto_server():
     """Endpoint URL of a moto server (its own process; the OS picks a free port)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, env=env, text=True)
-    try:
-        port = proc.stdout.readline().strip()
-        if not port.isdigit():
-            raise RuntimeError(f"le serveur moto n'a pas démarré (code {proc.poll()})")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+    with running_moto() as url:
+        yield url
 
 
 class Target(NamedTuple):

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 
 import pytest
 
 from convier import records, rsvp
 from convier.handlers import web
+from motokit import running_moto
 from webkit import event, form, links_of, messages, people, sent_campaign
 
 # moto's TransactWriteItems is not atomic across threads: a cancelled transaction restores a copy of the
 # table taken when it began, erasing what other requests wrote meanwhile. DynamoDB makes each transaction
 # atomic; to test our side of it, this module's server handles one request at a time (threaded=False).
 # The clients' read-decide-write cycles still interleave for real: conditions fail and are retried.
-_SERIAL_SERVER = r"""
-import logging
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
-server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False,
-                     request_handler=MotoRequestHandler)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
-
-
 @pytest.fixture(scope="module")
 def moto_server():
     """Overrides conftest's for this module: a moto server that serves one request at a time."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
-    proc = subprocess.Popen([sys.executable, "-c", _SERIAL_SERVER], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, text=True)
-    try:
-        port = proc.stdout.readline().strip()
-        assert port.isdigit(), f"moto server did not start ({proc.poll()})"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with running_moto(threaded=False) as url:
+        yield url
 
 
 def answer(settings, token, value):
