@@ -21,15 +21,6 @@ def new_campaign_id(today: dt.date | None = None) -> str:
     return f"{(today or dt.date.today()):%Y%m%d}-{secrets.token_hex(3)}"
 
 
-def _event_record(event) -> dict:
-    if event is None:
-        return {}
-    return {"start": event.start.isoformat() if event.start else None,
-            "end": event.end.isoformat() if event.end else None,
-            "all_day": event.all_day, "place": event.place, "address": event.address,
-            "online_url": event.online_url, "when": event.when}
-
-
 def create_campaign(clients, settings, *, post_path: str, list_name: str, campaign_file: str | None = None,
                     campaign_id: str | None = None) -> tuple[records.Campaign, int]:
     """Renders once and stores the parts; returns the campaign and the list's size."""
@@ -52,7 +43,7 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
-        title=invitation.title, post=str(Path(post_path).name), event=_event_record(invitation.event),
+        title=invitation.title, post=str(Path(post_path).name), event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
         warnings=rendered.warnings)
     dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),

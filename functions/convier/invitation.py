@@ -9,29 +9,10 @@ from dataclasses import dataclass, field
 from . import frdates
 from .body import render_body, render_inline
 from .campaignfile import DEFAULT_SENDER, CampaignSettings
-from .post import Access, Image, InfoField, Post
+from .event import Event
+from .post import Image, InfoField, Post
 
 PREHEADER_LENGTH = 140
-
-
-@dataclass(frozen=True)
-class Event:
-    start: dt.datetime | None
-    end: dt.datetime | None = None
-    all_day: bool = False
-    place: str = ""
-    address: str = ""
-    access: tuple[Access, ...] = ()
-    online_url: str = ""
-    inferred_from: str = ""  # the words a date was read from, when the post gave none
-
-    @property
-    def when(self) -> str:
-        return frdates.when(self.start, self.end, self.all_day) if self.start else ""
-
-    @property
-    def first_day(self) -> dt.date | None:
-        return frdates.paris(self.start).date() if self.start else None
 
 
 @dataclass(frozen=True)

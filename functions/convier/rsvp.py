@@ -15,11 +15,11 @@ On the web path: standard library, boto3 and light convier modules only.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from . import ddb, records, store
 from .ddb import now_iso
+from .event import Event
 from .ids import read_token
 
 YES, NO, MAYBE = "yes", "no", "maybe"
@@ -69,33 +69,6 @@ class Rsvp:
 
 
 @dataclass(frozen=True)
-class EventInfo:
-    """The campaign's `event` record as the calendar helpers want it (attributes, datetimes)."""
-
-    start: dt.datetime | None
-    end: dt.datetime | None = None
-    all_day: bool = False
-    place: str = ""
-    address: str = ""
-    online_url: str = ""
-    when: str = ""
-
-    @classmethod
-    def from_record(cls, event: dict | None) -> "EventInfo":
-        event = event or {}
-
-        def moment(key):
-            try:
-                return dt.datetime.fromisoformat(event[key]) if event.get(key) else None
-            except (TypeError, ValueError):
-                return None
-
-        return cls(start=moment("start"), end=moment("end"), all_day=bool(event.get("all_day")),
-                   place=event.get("place") or "", address=event.get("address") or "",
-                   online_url=event.get("online_url") or "", when=event.get("when") or "")
-
-
-@dataclass(frozen=True)
 class Link:
     """What a valid token leads to: the campaign and the subscriber (still in the list)."""
 
@@ -108,8 +81,8 @@ class Link:
         return self.subscriber.sid
 
     @property
-    def event(self) -> EventInfo:
-        return EventInfo.from_record(self.campaign.event)
+    def event(self) -> Event:
+        return Event.from_record(self.campaign.event)
 
 
 def resolve_link(dynamo, table: str, link_keys: tuple[bytes, ...], token: str) -> Link | None:
