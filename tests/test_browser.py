@@ -85,15 +85,31 @@ def check_page(driver, name: str) -> None:
         driver.set_window_size(1000, 900)
 
 
-def submit(driver) -> None:
-    """Clicks the page's button and waits for the next page."""
-    from selenium.webdriver.support import expected_conditions as EC
+def replaced(driver, old) -> None:
+    """Waits until `old` (the previous page's root) is gone and the next page has loaded.
+
+    Chromium reports a node of a page being replaced either as stale or as "does not belong to the
+    document": both mean the old page is gone (selenium's `staleness_of` knows only the first).
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 15).until(gone)
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def submit(driver) -> None:
+    """Clicks the page's button and waits for the next page."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(old))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    replaced(driver, old)
 
 
 def test_answer_change_and_unsubscribe_by_clicks(browser, served, cli, settings, tmp_path):
@@ -175,10 +191,7 @@ def test_the_form_works_with_the_keyboard_alone(browser, served, cli, settings, 
     browser.switch_to.active_element.send_keys(Keys.TAB)
     old = browser.find_element(By.TAG_NAME, "html")
     browser.switch_to.active_element.send_keys(Keys.ENTER)
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(browser, 15).until(EC.staleness_of(old))
+    replaced(browser, old)
     assert "Votre réponse est enregistrée" in browser.find_element(By.TAG_NAME, "h1").text
     s, c = settings
     assert rsvp.get_rsvp(c.dynamodb, s.table, campaign_id, sid).answer == "yes"
