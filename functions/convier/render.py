@@ -13,7 +13,7 @@ from mjml import mjml2html
 from . import ics, style
 from .body import absolute_url
 from .invitation import Invitation
-from .mime import TOKEN, MessageTemplate
+from .mime import TOKEN, MessageTemplate, links as recipient_links
 from .plaintext import html_to_text
 
 LABELS = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
@@ -94,13 +94,10 @@ def _tidy_text(text: str) -> str:
 
 def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "") -> RenderedInvitation:
     public_url = (inv.public_url or PREVIEW_PUBLIC_URL).rstrip("/")
-    rsvp = f"{public_url}/rsvp/{TOKEN}"
+    links = recipient_links(public_url, TOKEN)  # the send path fills the token
+    rsvp = links["rsvp"]
     details = inv.preheader
-    links = {
-        "yes": f"{rsvp}?answer=yes", "no": f"{rsvp}?answer=no", "maybe": f"{rsvp}?answer=maybe",
-        "ics": f"{rsvp}/event.ics", "unsubscribe": f"{public_url}/unsubscribe/{TOKEN}",
-        "google": "", "outlook": "",
-    }
+    links.update({answer: f"{rsvp}?answer={answer}" for answer in LABELS}, google="", outlook="")
     if inv.event and inv.event.start:
         links["google"] = ics.google_link(inv.event, inv.title, details)
         links["outlook"] = ics.outlook_link(inv.event, inv.title, details)

@@ -116,14 +116,14 @@ def make_app(settings: Settings, clients: Clients) -> APIGatewayHttpResolver:
     @app.get("/rsvp/<token>/event.ics")
     def calendar(token: str):
         from .. import ics
-        from ..mime import fold_ics
+        from ..mime import fold_ics, links
 
         link = link_for(token)
         event = link.event
         if event.start is None:
             raise BadRequest(404)
         title = link.campaign.title or link.campaign.template.subject
-        url = f"{link.campaign.template.public_url}/rsvp/{token}"
+        url = links(link.campaign.template.public_url, token)["rsvp"]
         text = ics.event_calendar(event, uid=f"{link.campaign.id}@convier", title=title,
                                   description=" — ".join(p for p in (title, event.when) if p), url=url)
         return Response(status_code=200, content_type="text/calendar; charset=utf-8", body=fold_ics(text),
