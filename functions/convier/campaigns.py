@@ -187,7 +187,7 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
 
     from .ids import make_token, subscriber_id
     from .mime import build_message, personalise, prepare
-    from .sending import write_outbox
+    from .sending import ses_send, write_outbox
 
     campaign = require(clients, settings, campaign_id)
     prepared = prepare(campaign.template)
@@ -201,12 +201,9 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
         token = make_token(campaign.id, sid, clients.keys.link_keys)
         raw = build_message(campaign.template, prepared, to_address=address, token=token, subscriber_id=sid,
                             test=True)
-        response = clients.ses.send_email(
-            FromEmailAddress=campaign.template.sender_address, Destination={"ToAddresses": [address]},
-            Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
-            EmailTags=[{"Name": "campaign", "Value": campaign.id}, {"Name": "test", "Value": "oui"}])
+        message_id = ses_send(clients.ses, settings, campaign, address, raw, test=True)
         if settings.outbox:
             write_outbox(Path(settings.outbox) / campaign.id / "tests", sid, raw,
                          personalise(campaign.template, token, "")[0])
-        sent.append((address, response["MessageId"]))
+        sent.append((address, message_id))
     return sent

@@ -185,6 +185,14 @@ def process_message(body: dict, sender: Sender) -> Counts:
     return counts
 
 
+def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes, test: bool = False) -> str:
+    """SES v2 `SendEmail`, Raw content, through the configuration set, tagged with the campaign: the message id."""
+    tags = [{"Name": "campaign", "Value": campaign.id}] + ([{"Name": "test", "Value": "oui"}] if test else [])
+    return ses.send_email(FromEmailAddress=campaign.template.sender_address, Destination={"ToAddresses": [address]},
+                          Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
+                          EmailTags=tags)["MessageId"]
+
+
 def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str) -> dict:
     """One recipient through SES; returns the fields of its send record."""
     settings = sender.settings
@@ -196,13 +204,7 @@ def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub
     for attempt in range(THROTTLE_RETRIES):
         sender.pacer.wait()
         try:
-            response = sender.clients.ses.send_email(
-                FromEmailAddress=campaign.template.sender_address,
-                Destination={"ToAddresses": [sub["email"]]},
-                Content={"Raw": {"Data": raw}},
-                ConfigurationSetName=settings.configuration_set,
-                EmailTags=[{"Name": "campaign", "Value": campaign.id}],
-            )
+            message_id = ses_send(sender.clients.ses, settings, campaign, sub["email"], raw)
         except ClientError as exc:
             error = exc.response.get("Error", {}).get("Code", "ClientError")
             if error in THROTTLING:
@@ -215,7 +217,7 @@ def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub
         if settings.outbox:
             html, _, _ = personalise(campaign.template, token, sub.get("first_name", ""))
             write_outbox(Path(settings.outbox) / campaign.id, sid, raw, html)
-        return {"state": records.SENT, "message_id": response["MessageId"], "sent_at": records.now_iso()}
+        return {"state": records.SENT, "message_id": message_id, "sent_at": records.now_iso()}
     return {"state": records.FAILED, "error": error or "throttled", "failed_at": records.now_iso()}
 
 
