@@ -56,12 +56,12 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
 
 def _check_sender(clients, settings, sender: str) -> None:
     """Locally the identity is created; on AWS it must have been verified (with DKIM) beforehand."""
-    from .resources import ensure_sender_identity
+    from .resources import ensure_sender_identity, sender_domain
 
     if settings.endpoint_url:
         ensure_sender_identity(clients.ses, sender)
         return
-    domain = sender.rpartition("@")[2].strip(" >").lower()
+    domain = sender_domain(sender)
     try:
         identity = clients.ses.get_email_identity(EmailIdentity=domain)
     except clients.ses.exceptions.NotFoundException:

@@ -29,7 +29,7 @@ TABLE_DEFINITION = {
 }
 
 MAX_RECEIVE_COUNT = 5  # receives before a message goes to the dead-letter queue
-VISIBILITY_TIMEOUT = 180  # seconds; longer than the send function's timeout
+VISIBILITY_TIMEOUT = 360  # seconds; six times the send function's timeout, as in template.yaml
 RETENTION = 14 * 24 * 3600  # the dead-letter queue keeps messages as long as SQS allows
 
 
@@ -37,19 +37,29 @@ def _code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
+def _get_or_create(get, create, missing: str) -> bool:
+    """`create()` when `get()` fails with `missing`; another process creating it meanwhile is fine.
+
+    True when this call created it.
+    """
+    try:
+        get()
+        return False
+    except ClientError as exc:
+        if _code(exc) != missing:
+            raise
+    try:
+        create()
+    except ClientError as exc:
+        if "AlreadyExists" not in _code(exc) and _code(exc) != "ResourceInUseException":
+            raise
+    return True
+
+
 def ensure_table(ddb, table: str) -> None:
-    try:
-        ddb.describe_table(TableName=table)
-        return
-    except ClientError as exc:
-        if _code(exc) != "ResourceNotFoundException":
-            raise
-    try:
-        ddb.create_table(TableName=table, **TABLE_DEFINITION)
-    except ClientError as exc:
-        if _code(exc) != "ResourceInUseException":  # another process created it meanwhile
-            raise
-    ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    if _get_or_create(lambda: ddb.describe_table(TableName=table),
+                      lambda: ddb.create_table(TableName=table, **TABLE_DEFINITION), "ResourceNotFoundException"):
+        ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
 
 def queue_name(url: str, default: str) -> str:
@@ -80,17 +90,14 @@ def ensure_queues(sqs, queue: str = DEFAULT_QUEUE, dead_letter_queue: str = DEFA
 
 
 def ensure_configuration_set(ses, name: str) -> None:
-    try:
-        ses.get_configuration_set(ConfigurationSetName=name)
-        return
-    except ClientError as exc:
-        if _code(exc) != "NotFoundException":
-            raise
-    try:
-        ses.create_configuration_set(ConfigurationSetName=name)
-    except ClientError as exc:
-        if "AlreadyExists" not in _code(exc):  # another process created it meanwhile
-            raise
+    _get_or_create(lambda: ses.get_configuration_set(ConfigurationSetName=name),
+                   lambda: ses.create_configuration_set(ConfigurationSetName=name), "NotFoundException")
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of `Name <a@b.fr>`, `a@b.fr` or `b.fr`: the SES identity a sender sends under."""
+    _, address = parseaddr(sender)
+    return (address or sender).rsplit("@", 1)[-1].strip(" <>").lower()
 
 
 def ensure_sender_identity(ses, sender: str) -> str:
@@ -99,21 +106,11 @@ def ensure_sender_identity(ses, sender: str) -> str:
     The embedded default needs it before SES accepts a message from that sender (moto checks it as SES
     does). On AWS the identity is verified once, with DKIM, outside convier.
     """
-    _, address = parseaddr(sender)
-    identity = (address or sender).rsplit("@", 1)[-1].strip().lower()
+    identity = sender_domain(sender)
     if not identity:
         raise ValueError("expéditeur vide")
-    try:
-        ses.get_email_identity(EmailIdentity=identity)
-        return identity
-    except ClientError as exc:
-        if _code(exc) != "NotFoundException":
-            raise
-    try:
-        ses.create_email_identity(EmailIdentity=identity)
-    except ClientError as exc:
-        if "AlreadyExists" not in _code(exc):  # another process created it meanwhile
-            raise
+    _get_or_create(lambda: ses.get_email_identity(EmailIdentity=identity),
+                   lambda: ses.create_email_identity(EmailIdentity=identity), "NotFoundException")
     return identity
 
 
