@@ -24,10 +24,6 @@ class Event:
     def when(self) -> str:
         return frdates.when(self.start, self.end, self.all_day) if self.start else ""
 
-    @property
-    def first_day(self) -> dt.date | None:
-        return frdates.paris(self.start).date() if self.start else None
-
     def to_record(self) -> dict:
         """As stored in the campaign item (ISO dates; `when` kept for people reading the table)."""
         return {"start": self.start.isoformat() if self.start else None,
