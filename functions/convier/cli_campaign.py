@@ -66,10 +66,12 @@ def cmd_send(args, console, err) -> int:
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
         console.print(status_table(campaigns.status(clients, settings, args.id)))
         return 0
-    return _drain(args.id, settings, clients, console, enqueued)
+    return send_with_progress(args.id, settings, clients, console, enqueued)
 
 
-def _drain(campaign_id, settings, clients, console, expected: int) -> int:
+def send_with_progress(campaign_id, settings, clients, console, expected: int) -> int:
+    """Local sending (embedded default or --endpoint-url): the send handler on the queue, a progress bar,
+    then the counts and the outbox page. Shared by `campaign send`, `campaign resume` and `demo`."""
     from .handlers.send import sender_for
     from .localworker import drain
     from .outbox import write_index
@@ -160,7 +162,7 @@ def _control(action: str, done_fr: str, refused_fr: str):
             raise InputError(f"campagne {args.id} {STATUS_FR.get(status, status)} : {refused_fr}")
         console.print(f"Campagne {args.id} {done_fr} (effet au prochain lot)")
         if action == "resume" and not settings.campaign_function:
-            return _drain(args.id, settings, clients, console, 0)
+            return send_with_progress(args.id, settings, clients, console, 0)
         return 0
     return command
 

@@ -25,7 +25,7 @@ def _interrupt(signum, frame):
 
 
 def run(args, console, err) -> int:
-    from .cli_campaign import _drain
+    from .cli_campaign import send_with_progress
     from .target import home_of, resolve
 
     folder = examples_folder()
@@ -49,7 +49,7 @@ def run(args, console, err) -> int:
                                                    list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE))
         console.print(f"Campagne {campaign.id} : « {campaign.template.subject} », {size} abonnés")
         enqueued = campaigns.fan_out(clients, settings, campaign.id)
-        _drain(campaign.id, settings, clients, console, enqueued)
+        send_with_progress(campaign.id, settings, clients, console, enqueued)
         try:
             server = localweb.make_server(settings, clients, port=port)
         except OSError as exc:
