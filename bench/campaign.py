@@ -26,11 +26,14 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from convier import campaigns, cli, records, target
+from convier.services import campaigns
+from convier.cli import app
+from convier.store import records
+from convier.cli import target
 from convier.handlers.send import sender_for
-from convier.ids import make_token
-from convier.localworker import drain
-from convier.mime import build_message, prepare
+from convier.domain.ids import make_token
+from convier.local.worker import drain
+from convier.domain.mime import build_message, prepare
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts" / "seed-journee-cloud-2023.md"
 
@@ -84,7 +87,7 @@ def make_list(path: Path, n: int, prefix: str) -> None:
 def campaign_for(home: Path, settings, clients, list_name: str, n: int) -> str:
     source = home / f"{list_name}.csv"
     make_list(source, n, list_name)
-    assert cli.main(["--home", str(home), "lists", "import", list_name, str(source)]) == 0
+    assert app.main(["--home", str(home), "lists", "import", list_name, str(source)]) == 0
     campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(SEED), list_name=list_name)
     return campaign.id
 
@@ -164,7 +167,7 @@ def main() -> None:
     print(f"paced: {len(wrapper.times)} sent at {achieved:.1f}/s against a 50/s limit, "
           f"{wrapper.throttled} throttled calls, lost={lost} duplicates={duplicates}")
     print(f"campaign_vs_bare={ratio:.2f} paced_rate_ratio={achieved / 50:.3f} lost={lost} duplicates={duplicates}")
-    from convier import embedded
+    from convier.local import embedded
     embedded.stop_server(home)
 
 

@@ -35,8 +35,10 @@ def main() -> None:
 
     from test_lists_volume import write_list
 
-    from convier import embedded, listfile, lists
-    from convier.target import resolve
+    from convier.local import embedded
+    from convier.inputs import listfile
+    from convier.services import lists
+    from convier.cli.target import resolve
 
     with tempfile.TemporaryDirectory(prefix="convier-bench-") as tmp:
         home = Path(tmp) / "etat"

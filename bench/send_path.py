@@ -16,12 +16,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from convier.campaignfile import CampaignSettings
-from convier.ids import make_token, subscriber_id
-from convier.invitation import build_invitation
-from convier.mime import build_message, personalise, prepare
-from convier.post import read_post
-from convier.render import render_invitation
+from convier.inputs.campaignfile import CampaignSettings
+from convier.domain.ids import make_token, subscriber_id
+from convier.render.invitation import build_invitation
+from convier.domain.mime import build_message, personalise, prepare
+from convier.inputs.post import read_post
+from convier.render.message import render_invitation
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"
 POST = CORPUS / "forum-emploi-tech-etat-2021.markdown"

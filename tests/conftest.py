@@ -38,8 +38,8 @@ class Target(NamedTuple):
 @pytest.fixture
 def settings(moto_server, tmp_path):
     """Settings and clients with a table and queues of their own (unique names), on `moto_server`."""
-    from convier import embedded
-    from convier.resources import ensure_resources
+    from convier.local import embedded
+    from convier.aws.resources import ensure_resources
     from convier.settings import Clients, Settings
 
     name = f"t{uuid.uuid4().hex[:12]}"
@@ -71,7 +71,7 @@ class Result(NamedTuple):
 @pytest.fixture
 def cli(settings, capsys, monkeypatch):
     """`cli("lists", "show")`: the real command line, in-process, against `settings`."""
-    from convier import cli as cli_module
+    from convier.cli import app as cli_module
 
     for key in [k for k in os.environ if k.startswith("CONVIER_")]:
         monkeypatch.delenv(key)

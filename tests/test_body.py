@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from convier.body import markdown_to_html, programme_lists, render_body, video_link
-from convier.invitation import build_invitation
-from convier.post import read_post
-from convier.render import render_invitation
+from convier.render.body import markdown_to_html, programme_lists, render_body, video_link
+from convier.render.invitation import build_invitation
+from convier.inputs.post import read_post
+from convier.render.message import render_invitation
 
 SITE = "https://www.numerique.gouv.fr"
 from corpus import CORPUS

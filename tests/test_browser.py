@@ -18,7 +18,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from convier import localweb, rsvp, store
+from convier.local import linkserver
+from convier.services import rsvp
+from convier.store import subscribers
 from webkit import ROOT, links_of, messages, sent_campaign
 
 AXE = ROOT / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
@@ -52,7 +54,7 @@ def browser():
 @pytest.fixture
 def served(settings):
     """`convier serve`'s server, in this process, on a free port."""
-    server = localweb.make_server(settings.settings, settings.clients, port=0)
+    server = linkserver.make_server(settings.settings, settings.clients, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -157,14 +159,14 @@ def test_answer_change_and_unsubscribe_by_clicks(browser, served, cli, settings,
     browser.get(f"{served}{links['unsubscribe']}")
     assert len(browser.find_elements(By.CSS_SELECTOR, "main button")) == 1
     check_page(browser, "desinscription")
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "subscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "subscribed"
     submit(browser)
     assert "désinscrit" in browser.find_element(By.TAG_NAME, "h1").text
     check_page(browser, "desinscrit")
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "unsubscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "unsubscribed"
     submit(browser)  # "Me réinscrire"
     assert "de nouveau inscrit" in browser.find_element(By.TAG_NAME, "h1").text
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "subscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", camille).status == "subscribed"
 
     # a tampered link: the French 404 page, accessible too
     browser.get(f"{served}{links['rsvp'][:-3]}xyz")

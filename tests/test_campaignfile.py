@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from convier.campaignfile import DEFAULT_SITE_URL, parse_campaign, read_campaign
-from convier.cli import main
+from convier.inputs.campaignfile import DEFAULT_SITE_URL, parse_campaign, read_campaign
+from convier.cli.app import main
 from convier.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,12 +13,14 @@ from urllib.parse import unquote
 import pytest
 from botocore.exceptions import ClientError
 
-from convier import campaigns, records, store
+from convier.services import campaigns
+from convier.store import records
+from convier.store import subscribers
 from convier.handlers.send import sender_for
-from convier.ids import subscriber_id
-from convier.localworker import drain
-from convier.pacing import HEADROOM, Pacer, recipients_per_message, worker_ceiling, worker_rate
-from convier.sending import MARK_WINDOW, Sender, process_event
+from convier.domain.ids import subscriber_id
+from convier.local.worker import drain
+from convier.domain.pacing import HEADROOM, Pacer, recipients_per_message, worker_ceiling, worker_rate
+from convier.services.sending import MARK_WINDOW, Sender, process_event
 from corpus import LISTS, SEED
 
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
@@ -221,8 +223,8 @@ def test_unsubscribed_and_suppressed_are_checked_at_send_time(cli, settings):
     s, c = settings.settings, settings.clients
     gone = subscriber_id("noel.garcia@education.gouv.fr", c.keys.id_key)
     bounced = subscriber_id("agnes.faure@justice.gouv.fr", c.keys.id_key)
-    store.set_status(c.dynamodb, s.table, "invites", gone, "unsubscribed", "test")
-    store.suppress(c.dynamodb, s.table, bounced, "bounce")
+    subscribers.set_status(c.dynamodb, s.table, "invites", gone, "unsubscribed", "test")
+    subscribers.suppress(c.dynamodb, s.table, bounced, "bounce")
     ses = FaultySES(c.ses)
     drain(faulty_sender(settings, ses), campaign_id=campaign_id, retry_visibility=0)
     assert "noel.garcia@education.gouv.fr" not in ses.accepted

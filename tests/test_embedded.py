@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from convier import embedded
-from convier.target import resolve
+from convier.local import embedded
+from convier.cli.target import resolve
 from corpus import LISTS
 
 CONVIER = [sys.executable, "-m", "convier.cli"]

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from convier.lists import write_export
+from convier.services.lists import write_export
 
 
 def test_formula_like_cells_are_neutralised():

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from convier import ddb, feedback, records, store
+from convier.store import ddb
+from convier.services import feedback
+from convier.store import records
+from convier.store import subscribers
 from convier.handlers import feedback as feedback_handler
-from convier.ids import subscriber_id
+from convier.domain.ids import subscriber_id
 from corpus import SEED
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -31,9 +34,9 @@ def sample(name: str, *, address: str = SAMPLE_ADDRESS, campaign: str = SAMPLE_C
 # --- parsing (pure) ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, kind, outcome, suppression", [
-    ("bounce-permanent", "bounce", "bounced", store.BOUNCED),
+    ("bounce-permanent", "bounce", "bounced", subscribers.BOUNCED),
     ("bounce-transient", "bounce", "soft_bounced", ""),
-    ("complaint", "complaint", "complained", store.COMPLAINED),
+    ("complaint", "complaint", "complained", subscribers.COMPLAINED),
     ("delivery", "delivery", "delivered", ""),
     ("reject", "reject", "rejected", ""),
 ])
@@ -122,7 +125,7 @@ def meta(settings, campaign_id: str) -> dict:
     return ddb.get(settings.clients.dynamodb, settings.settings.table, records.campaign_pk(campaign_id), "META")
 
 
-@pytest.mark.parametrize("name, status", [("bounce-permanent", store.BOUNCED), ("complaint", store.COMPLAINED)])
+@pytest.mark.parametrize("name, status", [("bounce-permanent", subscribers.BOUNCED), ("complaint", subscribers.COMPLAINED)])
 def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
         name, status, cli, settings, sent_campaign):
     target = PEOPLE[0]
@@ -134,11 +137,11 @@ def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
     assert rec["state"] == "sent" and rec["outcome"] == status and rec[f"{status}_at"].startswith("2023-01-10T")
     assert feedback.counters(meta(settings, sent_campaign))[status] == 1
     sid = sid_of(settings, target)
-    assert store.is_suppressed(dynamo, table, sid)
+    assert subscribers.is_suppressed(dynamo, table, sid)
     for list_name in ("invites", "autres"):  # every list of that address
-        assert store.get_subscriber(dynamo, table, list_name, sid).status == status
+        assert subscribers.get_subscriber(dynamo, table, list_name, sid).status == status
     for other in PEOPLE[1:]:
-        assert store.get_subscriber(dynamo, table, "invites", sid_of(settings, other)).status == "subscribed"
+        assert subscribers.get_subscriber(dynamo, table, "invites", sid_of(settings, other)).status == "subscribed"
 
     # SNS delivers at least once: the same notification again changes no counter
     feedback_handler.handler(sample(name, address=target, campaign=sent_campaign), None)
@@ -159,8 +162,8 @@ def test_transient_bounces_are_counted_not_suppressed(cli, settings, sent_campai
     assert rec["outcome"] == "soft_bounced" and rec["bounce_type"] == "Transient"
     assert feedback.counters(meta(settings, sent_campaign))["soft_bounced"] == 1
     sid = sid_of(settings, target)
-    assert not store.is_suppressed(dynamo, table, sid)
-    assert store.get_subscriber(dynamo, table, "invites", sid).status == "subscribed"
+    assert not subscribers.is_suppressed(dynamo, table, sid)
+    assert subscribers.get_subscriber(dynamo, table, "invites", sid).status == "subscribed"
 
 
 def test_delivery_then_complaint_and_a_reject(cli, settings, sent_campaign):
@@ -177,7 +180,7 @@ def test_delivery_then_complaint_and_a_reject(cli, settings, sent_campaign):
     assert counts == {"delivered": 1, "bounced": 0, "soft_bounced": 0, "complained": 1, "rejected": 1}
     status = cli("campaign", "status", sent_campaign)
     assert status.code == 0 and "Retours SES : remis" in status.out and "plaintes" in status.out
-    assert not store.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, b))
+    assert not subscribers.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, b))
 
 
 def test_feedback_on_mail_with_no_send_record(cli, settings, sent_campaign):
@@ -187,7 +190,7 @@ def test_feedback_on_mail_with_no_send_record(cli, settings, sent_campaign):
     assert result["suppressed"] == 1
     assert send_record(settings, sent_campaign, stranger) is None
     assert feedback.counters(meta(settings, sent_campaign))["bounced"] == 0
-    assert store.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, stranger))
+    assert subscribers.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, stranger))
     # an event for a campaign that does not exist changes nothing but the suppression
     feedback_handler.handler(sample("delivery", address=PEOPLE[1], campaign="20990101-ffffff"), None)
     assert ddb.get(settings.clients.dynamodb, settings.settings.table, "CAMPAIGN#20990101-ffffff", "META") is None

@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
-from convier import frdates
-from convier.campaignfile import CampaignSettings
-from convier.invitation import build_invitation
-from convier.post import parse_post
+from convier.domain import dates
+from convier.inputs.campaignfile import CampaignSettings
+from convier.render.invitation import build_invitation
+from convier.inputs.post import parse_post
 
-PARIS = frdates.PARIS
+PARIS = dates.PARIS
 
 
 def at(y, m, d, h=0, mi=0):
@@ -17,46 +17,46 @@ def at(y, m, d, h=0, mi=0):
 
 
 def test_long_date_lower_case_day_and_month():
-    assert frdates.long_date(dt.date(2023, 1, 24)) == "mardi 24 janvier 2023"
-    assert frdates.long_date(dt.date(2023, 1, 24), weekday=False) == "24 janvier 2023"
+    assert dates.long_date(dt.date(2023, 1, 24)) == "mardi 24 janvier 2023"
+    assert dates.long_date(dt.date(2023, 1, 24), weekday=False) == "24 janvier 2023"
 
 
 def test_first_of_month_is_1er():
-    assert frdates.long_date(dt.date(2021, 12, 1)) == "mercredi 1er décembre 2021"
-    assert frdates.day_number(1) == "1er" and frdates.day_number(2) == "2"
+    assert dates.long_date(dt.date(2021, 12, 1)) == "mercredi 1er décembre 2021"
+    assert dates.day_number(1) == "1er" and dates.day_number(2) == "2"
 
 
 @pytest.mark.parametrize("hour,minute,text", [(9, 0, "9 h"), (17, 30, "17 h 30"), (18, 5, "18 h 05"), (0, 0, "0 h")])
 def test_clock(hour, minute, text):
-    assert frdates.clock(dt.time(hour, minute)) == text
+    assert dates.clock(dt.time(hour, minute)) == text
 
 
 def test_one_day_with_hours():
-    assert frdates.when(at(2023, 1, 24, 9), at(2023, 1, 24, 17, 30), all_day=False) == \
+    assert dates.when(at(2023, 1, 24, 9), at(2023, 1, 24, 17, 30), all_day=False) == \
         "mardi 24 janvier 2023 de 9 h à 17 h 30"
 
 
 def test_start_only():
-    assert frdates.when(at(2023, 1, 24, 9), None, all_day=False) == "mardi 24 janvier 2023 à 9 h"
+    assert dates.when(at(2023, 1, 24, 9), None, all_day=False) == "mardi 24 janvier 2023 à 9 h"
 
 
 def test_ranges():
-    assert frdates.date_range(dt.date(2022, 11, 16), dt.date(2022, 11, 18)) == "du 16 au 18 novembre 2022"
-    assert frdates.date_range(dt.date(2022, 11, 30), dt.date(2022, 12, 2)) == "du 30 novembre au 2 décembre 2022"
-    assert frdates.date_range(dt.date(2022, 12, 30), dt.date(2023, 1, 2)) == "du 30 décembre 2022 au 2 janvier 2023"
-    assert frdates.date_range(dt.date(2021, 9, 1), dt.date(2021, 9, 3)) == "du 1er au 3 septembre 2021"
+    assert dates.date_range(dt.date(2022, 11, 16), dt.date(2022, 11, 18)) == "du 16 au 18 novembre 2022"
+    assert dates.date_range(dt.date(2022, 11, 30), dt.date(2022, 12, 2)) == "du 30 novembre au 2 décembre 2022"
+    assert dates.date_range(dt.date(2022, 12, 30), dt.date(2023, 1, 2)) == "du 30 décembre 2022 au 2 janvier 2023"
+    assert dates.date_range(dt.date(2021, 9, 1), dt.date(2021, 9, 3)) == "du 1er au 3 septembre 2021"
 
 
 def test_multi_day_with_times():
-    assert frdates.when(at(2021, 11, 29, 9), at(2021, 12, 16, 18), all_day=False) == \
+    assert dates.when(at(2021, 11, 29, 9), at(2021, 12, 16, 18), all_day=False) == \
         "du lundi 29 novembre 2021 à 9 h au jeudi 16 décembre 2021 à 18 h"
 
 
 def test_times_shown_in_paris_whatever_the_offset():
     utc = dt.datetime(2023, 1, 24, 8, 0, tzinfo=dt.timezone.utc)  # 9 h in Paris (winter)
-    assert frdates.when(utc, None, all_day=False) == "mardi 24 janvier 2023 à 9 h"
+    assert dates.when(utc, None, all_day=False) == "mardi 24 janvier 2023 à 9 h"
     summer = dt.datetime(2022, 6, 14, 16, 30, tzinfo=dt.timezone.utc)  # 18 h 30 in Paris (summer)
-    assert frdates.clock(frdates.paris(summer)) == "18 h 30"
+    assert dates.clock(dates.paris(summer)) == "18 h 30"
 
 
 def post_with(front: str, body: str = "Texte.") -> str:
@@ -92,12 +92,12 @@ def test_timed_event_is_not_all_day():
     ("Jeudi 5 Octobre 2023", dt.date(2023, 10, 5), dt.date(2023, 10, 5), "Jeudi 5 Octobre 2023"),
 ])
 def test_find_dates(text, first, last, words):
-    assert frdates.find_dates(text) == (first, last, words)
+    assert dates.find_dates(text) == (first, last, words)
 
 
 @pytest.mark.parametrize("text", ["", "pas de date ici", "le 31 février 2023", "en janvier 2023", "24/01/2023"])
 def test_find_dates_none(text):
-    assert frdates.find_dates(text) is None
+    assert dates.find_dates(text) is None
 
 
 def test_date_inferred_from_title_with_a_warning_naming_it():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from convier import ddb, store
-from convier.ids import subscriber_id
+from convier.store import ddb
+from convier.store import subscribers
+from convier.domain.ids import subscriber_id
 from corpus import LISTS
 
 FILES = ["invites-cloud.csv", "export-tableur.csv", "export-windows-1252.csv"]
@@ -36,7 +37,7 @@ def test_the_three_corpus_files_give_13_subscribers_with_accents_intact(cli, set
     assert "sophie.lefebvre@culture.gouv.fr" in addresses  # trimmed
     yann = next(r for r in rows if r["email"] == "yann.le-gall@mer.gouv.fr")
     assert yann["organisation"] == "Secrétariat d'État\nchargé de la Mer"
-    counts = store.count_by_status(settings.clients.dynamodb, settings.settings.table, "cloud")
+    counts = subscribers.count_by_status(settings.clients.dynamodb, settings.settings.table, "cloud")
     assert counts["subscribed"] == 13
 
 
@@ -76,21 +77,21 @@ def test_an_unsubscribed_address_stays_unsubscribed_when_reimported(cli, setting
     s, c = settings
     cli("lists", "import", "cloud", LISTS / "export-windows-1252.csv")
     sid = subscriber_id("francois.riviere@ecologie.gouv.fr", c.keys.id_key)
-    assert store.set_status(c.dynamodb, s.table, "cloud", sid, store.UNSUBSCRIBED, reason="lien")
+    assert subscribers.set_status(c.dynamodb, s.table, "cloud", sid, subscribers.UNSUBSCRIBED, reason="lien")
     result = cli("lists", "import", "cloud", LISTS / "export-windows-1252.csv")
     assert "ligne 2 : adresse désinscrit, elle le reste" in result.out
-    assert store.get_subscriber(c.dynamodb, s.table, "cloud", sid).status == store.UNSUBSCRIBED
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "cloud", sid).status == subscribers.UNSUBSCRIBED
     shown = cli("lists", "show", "cloud")
     assert shown.code == 0 and "cloud" in shown.out
 
 
 def test_a_suppressed_address_is_added_without_being_sendable(cli, settings):
     s, c = settings
-    store.suppress(c.dynamodb, s.table, "celine.girard@sports.gouv.fr", store.BOUNCED, id_key=c.keys.id_key)
+    subscribers.suppress(c.dynamodb, s.table, "celine.girard@sports.gouv.fr", subscribers.BOUNCED, id_key=c.keys.id_key)
     result = cli("lists", "import", "l", LISTS / "export-windows-1252.csv")
     assert "ligne 3 : adresse bloquée" in result.out
     statuses = {r["email"]: r["statut"] for r in export(cli, "l")}
-    assert statuses["celine.girard@sports.gouv.fr"] == store.BOUNCED
+    assert statuses["celine.girard@sports.gouv.fr"] == subscribers.BOUNCED
 
 
 def test_an_unreadable_file_exits_non_zero_and_writes_nothing(cli, settings, tmp_path):
@@ -105,7 +106,7 @@ def test_an_unreadable_file_exits_non_zero_and_writes_nothing(cli, settings, tmp
     no_column.write_text("prénom,nom\nAnne,Petit\n", encoding="utf-8")
     result = cli("lists", "import", "cloud", no_column)
     assert result.code == 2 and "noms.csv" in result.err and "aucune colonne d'adresse" in result.err
-    assert not store.list_exists(c.dynamodb, s.table, "cloud")
+    assert not subscribers.list_exists(c.dynamodb, s.table, "cloud")
     assert c.dynamodb.scan(TableName=s.table)["Count"] == 0
 
 

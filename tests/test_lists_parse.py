@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from convier.errors import InputError
-from convier.listfile import parse, read
+from convier.inputs.listfile import parse, read
 from corpus import LISTS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from convier import store
+from convier.store import subscribers
 
 ROWS = 10_000
 
@@ -32,6 +32,6 @@ def test_ten_thousand_rows(cli, settings, tmp_path):
     assert f"ajoutés : {ROWS - 2}" in result.out
     assert f"ligne {ROWS} : doublon de la ligne 3" in result.out
     assert f"ligne {ROWS + 1} : pas d'arobase" in result.out
-    assert store.count_by_status(c.dynamodb, s.table, "grande")["subscribed"] == ROWS - 2
+    assert subscribers.count_by_status(c.dynamodb, s.table, "grande")["subscribed"] == ROWS - 2
     again = cli("lists", "import", "grande", path)
     assert f"inchangés : {ROWS - 2}" in again.out and "ajoutés : 0" in again.out

@@ -14,12 +14,12 @@ import urllib.request
 import uuid
 from argparse import Namespace
 
-from convier import localweb
-from convier.target import resolve
+from convier.local import linkserver
+from convier.cli.target import resolve
 
 
 def test_a_request_becomes_a_v2_event():
-    event = localweb.to_event("POST", "/rsvp/abc?answer=yes&x=1&x=2",
+    event = linkserver.to_event("POST", "/rsvp/abc?answer=yes&x=1&x=2",
                               [("Host", "127.0.0.1:8025"), ("Content-Type", "application/x-www-form-urlencoded"),
                                ("Cookie", "a=1; b=2"), ("X-Test", "1"), ("x-test", "2")], b"answer=no", "127.0.0.1")
     assert event["version"] == "2.0" and event["rawPath"] == "/rsvp/abc"
@@ -28,7 +28,7 @@ def test_a_request_becomes_a_v2_event():
     assert event["requestContext"]["http"]["method"] == "POST"
     assert event["headers"]["x-test"] == "1,2" and event["cookies"] == ["a=1", "b=2"]
     assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"answer=no"
-    status, headers, body = localweb.from_response({"statusCode": 404, "headers": {"Content-Type": "text/html"},
+    status, headers, body = linkserver.from_response({"statusCode": 404, "headers": {"Content-Type": "text/html"},
                                                     "body": "é", "cookies": ["c=1"]})
     assert status == 404 and ("Set-Cookie", "c=1") in headers and body == "é".encode()
 
@@ -39,8 +39,8 @@ def test_the_public_url_follows_the_chosen_port(moto_server, tmp_path):
     env = {"CONVIER_TABLE": name}
     args = Namespace(home=str(home), endpoint_url=moto_server, stack=None)
     settings, _ = resolve(args, env=env)
-    assert settings.public_url == f"http://127.0.0.1:{localweb.DEFAULT_PORT}"
-    localweb.save_port(home, 9123)
+    assert settings.public_url == f"http://127.0.0.1:{linkserver.DEFAULT_PORT}"
+    linkserver.save_port(home, 9123)
     settings, _ = resolve(args, env=env)
     assert settings.public_url == "http://127.0.0.1:9123"
     settings, _ = resolve(args, env={**env, "CONVIER_PUBLIC_URL": "https://invitations.exemple.gouv.fr"})

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from convier.campaignfile import CampaignSettings
-from convier.ids import make_token, read_token, subscriber_id
-from convier.invitation import build_invitation
-from convier.mime import build_message, fold_ics, personalise, prepare
-from convier.post import read_post
-from convier.render import render_invitation
+from convier.inputs.campaignfile import CampaignSettings
+from convier.domain.ids import make_token, read_token, subscriber_id
+from convier.render.invitation import build_invitation
+from convier.domain.mime import build_message, fold_ics, personalise, prepare
+from convier.inputs.post import read_post
+from convier.render.message import render_invitation
 
 from corpus import CORPUS
 KEYS = (b"k" * 32,)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from convier.cli import main
-from convier.post import PostError, parse_post, read_post
+from convier.cli.app import main
+from convier.inputs.post import PostError, parse_post, read_post
 
 FIXTURES = Path(__file__).parent / "fixtures"
 from corpus import CORPUS

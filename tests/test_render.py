@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from convier import style
-from convier.cli import main
-from convier.invitation import build_invitation
-from convier.post import read_post
-from convier.render import render_invitation
+from convier.render import style
+from convier.cli.app import main
+from convier.render.invitation import build_invitation
+from convier.inputs.post import read_post
+from convier.render.message import render_invitation
 
 from corpus import CORPUS
 POSTS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".md", ".markdown")) if CORPUS.is_dir() else []

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from convier import records, rsvp
+from convier.store import records
+from convier.services import rsvp
 from convier.handlers import web
 from motokit import running_moto
 from webkit import event, form, links_of, messages, people, sent_campaign

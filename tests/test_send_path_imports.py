@@ -7,7 +7,9 @@ import sys
 PROBE = r"""
 import json, sys
 import convier.handlers.send
-from convier import sending, mime, records
+from convier.services import sending
+from convier.domain import mime
+from convier.store import records
 print(json.dumps(sorted(m for m in ("jinja2", "mjml", "markdown_it", "nh3", "icalendar", "inscriptis",
                                     "frontmatter", "convier.render", "convier.body") if m in sys.modules)))
 """

@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from convier import ddb, records, store
+from convier.store import ddb
+from convier.store import records
+from convier.store import subscribers
 from convier.errors import InputError
 from convier.handlers import campaign as campaign_handler
 from convier.settings import Clients, Settings
-from convier.target import STACK_OUTPUTS, settings_from_outputs
+from convier.cli.target import STACK_OUTPUTS, settings_from_outputs
 from corpus import SEED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,13 +147,13 @@ def test_lists_commands_work_on_the_stacks_table(cli, settings, stack, moto_serv
     shown = cli(*on_stack, "lists", "show")
     assert shown.code == 0 and "invites" in shown.out
     dynamo = settings.clients.dynamodb
-    assert store.count_by_status(dynamo, outputs["TableName"], "invites")["subscribed"] == 3
-    assert not store.list_exists(dynamo, settings.settings.table, "invites")  # not the CONVIER_TABLE of the env
+    assert subscribers.count_by_status(dynamo, outputs["TableName"], "invites")["subscribed"] == 3
+    assert not subscribers.list_exists(dynamo, settings.settings.table, "invites")  # not the CONVIER_TABLE of the env
     # the subscriber ids come from the stack's secret, not the local keys file
     stack_clients = Clients(settings_from_outputs(outputs, REGION, endpoint_url=moto_server))
-    from convier.ids import subscriber_id
+    from convier.domain.ids import subscriber_id
     sid = subscriber_id(PEOPLE[0], stack_clients.keys.id_key)
-    assert store.get_subscriber(dynamo, outputs["TableName"], "invites", sid) is not None
+    assert subscribers.get_subscriber(dynamo, outputs["TableName"], "invites", sid) is not None
     assert sid != subscriber_id(PEOPLE[0], settings.clients.keys.id_key)
 
 
@@ -193,7 +195,7 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
 
     # the queued message, through the send path with the function's settings: SES gets the stack's config set
     from convier.handlers.send import sender_for
-    from convier.sending import process_event
+    from convier.services.sending import process_event
     received = settings.clients.sqs.receive_message(QueueUrl=outputs["QueueUrl"], MaxNumberOfMessages=10)
     event = {"Records": [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs"}
                          for m in received["Messages"]]}

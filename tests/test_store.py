@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from convier import ddb, store
-from convier.ids import subscriber_id
-from convier.store import Subscriber
+from convier.store import ddb
+from convier.store import subscribers
+from convier.domain.ids import subscriber_id
+from convier.store.subscribers import Subscriber
 
 
 def add(settings, list_name, *addresses):
@@ -12,8 +13,8 @@ def add(settings, list_name, *addresses):
     subs = [Subscriber(sid=subscriber_id(a, c.keys.id_key), email=a, first_name="Anne", last_name="Petit",
                        attributes={"service": "SG"}, consent_source="test", consent_at="2026-01-01T00:00:00+00:00",
                        list_name=list_name) for a in addresses]
-    store.ensure_list(c.dynamodb, s.table, list_name)
-    items = [sub.to_item() for sub in subs] + [store.membership_item(list_name, sub.sid) for sub in subs]
+    subscribers.ensure_list(c.dynamodb, s.table, list_name)
+    items = [sub.to_item() for sub in subs] + [subscribers.membership_item(list_name, sub.sid) for sub in subs]
     ddb.batch_write(c.dynamodb, s.table, items)
     return subs
 
@@ -21,11 +22,11 @@ def add(settings, list_name, *addresses):
 def test_subscribers_round_trip(settings):
     s, c = settings
     [anne] = add(settings, "l", "anne.petit@a.fr")
-    assert store.list_exists(c.dynamodb, s.table, "l") and not store.list_exists(c.dynamodb, s.table, "m")
-    assert store.get_subscriber(c.dynamodb, s.table, "l", anne.sid) == anne
-    assert store.get_subscriber(c.dynamodb, s.table, "m", anne.sid) is None
-    assert list(store.iter_subscribers(c.dynamodb, s.table, "l")) == [anne]
-    assert store.list_names(c.dynamodb, s.table) == ["l"]
+    assert subscribers.list_exists(c.dynamodb, s.table, "l") and not subscribers.list_exists(c.dynamodb, s.table, "m")
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "l", anne.sid) == anne
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "m", anne.sid) is None
+    assert list(subscribers.iter_subscribers(c.dynamodb, s.table, "l")) == [anne]
+    assert subscribers.list_names(c.dynamodb, s.table) == ["l"]
 
 
 class SmallPages:
@@ -46,39 +47,39 @@ def test_iteration_and_counts_page_through_the_results(settings):
     s, c = settings
     add(settings, "l", *(f"p{i}@a.fr" for i in range(7)))
     paged = SmallPages(c.dynamodb)
-    assert len(list(store.iter_subscribers(paged, s.table, "l"))) == 7
+    assert len(list(subscribers.iter_subscribers(paged, s.table, "l"))) == 7
     assert paged.queries == 4
-    assert store.count_by_status(paged, s.table, "l") == {"subscribed": 7, "unsubscribed": 0, "bounced": 0,
+    assert subscribers.count_by_status(paged, s.table, "l") == {"subscribed": 7, "unsubscribed": 0, "bounced": 0,
                                                          "complained": 0}
 
 
 def test_set_status_keeps_the_time_and_history(settings):
     s, c = settings
     [anne] = add(settings, "l", "anne@a.fr")
-    assert store.set_status(c.dynamodb, s.table, "l", anne.sid, store.UNSUBSCRIBED, reason="lien")
-    assert not store.set_status(c.dynamodb, s.table, "l", anne.sid, store.UNSUBSCRIBED)  # already
-    assert not store.set_status(c.dynamodb, s.table, "l", "0" * 32, store.UNSUBSCRIBED)  # absent
-    assert store.set_status(c.dynamodb, s.table, "l", anne.sid, store.SUBSCRIBED, reason="formulaire")
+    assert subscribers.set_status(c.dynamodb, s.table, "l", anne.sid, subscribers.UNSUBSCRIBED, reason="lien")
+    assert not subscribers.set_status(c.dynamodb, s.table, "l", anne.sid, subscribers.UNSUBSCRIBED)  # already
+    assert not subscribers.set_status(c.dynamodb, s.table, "l", "0" * 32, subscribers.UNSUBSCRIBED)  # absent
+    assert subscribers.set_status(c.dynamodb, s.table, "l", anne.sid, subscribers.SUBSCRIBED, reason="formulaire")
     item = ddb.get(c.dynamodb, s.table, "LIST#l", f"SUB#{anne.sid}")
     assert [(h["status"], h["reason"]) for h in item["history"]] == [("unsubscribed", "lien"),
                                                                      ("subscribed", "formulaire")]
     assert item["status_at"] and item["status_reason"] == "formulaire"
-    assert store.count_by_status(c.dynamodb, s.table, "l")["subscribed"] == 1
+    assert subscribers.count_by_status(c.dynamodb, s.table, "l")["subscribed"] == 1
 
 
 def test_suppress_reaches_every_list(settings):
     s, c = settings
     [a1] = add(settings, "l1", "zoe@a.fr")
     add(settings, "l2", "zoe@a.fr", "yves@a.fr")
-    assert not store.is_suppressed(c.dynamodb, s.table, a1.sid)
-    sid = store.suppress(c.dynamodb, s.table, "Zoe@A.fr", store.COMPLAINED, id_key=c.keys.id_key)
-    assert sid == a1.sid and store.is_suppressed(c.dynamodb, s.table, sid)
-    assert store.get_subscriber(c.dynamodb, s.table, "l1", sid).status == store.COMPLAINED
-    assert store.get_subscriber(c.dynamodb, s.table, "l2", sid).status == store.COMPLAINED
-    assert store.count_by_status(c.dynamodb, s.table, "l2") == {"subscribed": 1, "unsubscribed": 0, "bounced": 0,
+    assert not subscribers.is_suppressed(c.dynamodb, s.table, a1.sid)
+    sid = subscribers.suppress(c.dynamodb, s.table, "Zoe@A.fr", subscribers.COMPLAINED, id_key=c.keys.id_key)
+    assert sid == a1.sid and subscribers.is_suppressed(c.dynamodb, s.table, sid)
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "l1", sid).status == subscribers.COMPLAINED
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "l2", sid).status == subscribers.COMPLAINED
+    assert subscribers.count_by_status(c.dynamodb, s.table, "l2") == {"subscribed": 1, "unsubscribed": 0, "bounced": 0,
                                                                "complained": 1}
-    assert store.suppressions(c.dynamodb, s.table) == {sid: store.COMPLAINED}
-    assert store.suppress(c.dynamodb, s.table, "0" * 32, store.BOUNCED) == "0" * 32  # by sid, no key needed
+    assert subscribers.suppressions(c.dynamodb, s.table) == {sid: subscribers.COMPLAINED}
+    assert subscribers.suppress(c.dynamodb, s.table, "0" * 32, subscribers.BOUNCED) == "0" * 32  # by sid, no key needed
 
 
 class Unprocessed:

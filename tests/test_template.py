@@ -186,7 +186,7 @@ def test_send_concurrency_follows_the_send_workers_parameter(translated):
 
 
 def test_parameters_and_outputs_the_cli_reads():
-    from convier.target import STACK_OUTPUTS
+    from convier.cli.target import STACK_OUTPUTS
 
     source = yaml_parse(TEMPLATE.read_text())
     assert set(source["Parameters"]) == {"SenderAddress", "SenderDomain", "CreateEmailIdentity", "PublicUrl",

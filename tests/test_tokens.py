@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from convier.ids import make_token, read_token, subscriber_id
+from convier.domain.ids import make_token, read_token, subscriber_id
 from convier.settings import Keys
 
 OLD, NEW = b"o" * 32, b"n" * 32

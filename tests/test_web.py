@@ -11,9 +11,11 @@ from dataclasses import replace
 import pytest
 from icalendar import Calendar
 
-from convier import ddb, records, store
+from convier.store import ddb
+from convier.store import records
+from convier.store import subscribers
 from convier.handlers import web
-from convier.ids import make_token
+from convier.domain.ids import make_token
 from corpus import SEED
 from webkit import event, form, links_of, messages, sent_campaign, write_list
 
@@ -113,7 +115,7 @@ def test_a_tampered_token_gets_a_french_404_for_get_and_post_and_changes_nothing
             assert response["statusCode"] == 404, (bad, name)
     assert rsvp_items(settings, campaign_id) == []
     s, c = settings
-    assert store.count_by_status(c.dynamodb, s.table, "invites")["subscribed"] == 2
+    assert subscribers.count_by_status(c.dynamodb, s.table, "invites")["subscribed"] == 2
 
 
 def test_a_token_of_another_campaign_or_for_another_subscriber_is_refused(cli, settings, sent, tmp_path):
@@ -145,7 +147,7 @@ def test_a_replayed_answer_is_idempotent_and_a_replayed_unsubscribe_stays_unsubs
         assert call(settings, form("List-Unsubscribe=One-Click",
                                    event("web-unsubscribe-one-click.json", links["token"])))["statusCode"] == 200
     s, c = settings
-    assert store.count_by_status(c.dynamodb, s.table, "invites")["unsubscribed"] == 1
+    assert subscribers.count_by_status(c.dynamodb, s.table, "invites")["unsubscribed"] == 1
 
 
 def test_missing_or_unknown_answer_wrong_method_and_oversized_body_are_4xx(settings, sent):
@@ -179,14 +181,14 @@ def test_unsubscribe_page_then_post_then_undo(settings, sent):
     token = links_of(message)["token"]
     body = ok_page(call(settings, event("web-unsubscribe-get.json", token)))
     assert "Me désinscrire" in body and body.count("<button") == 1
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "subscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "subscribed"
     body = ok_page(call(settings, form({"action": "unsubscribe"}, event("web-unsubscribe-post.json", token))))
     assert "Vous êtes désinscrit" in body and 'value="resubscribe"' in body
-    sub = store.get_subscriber(c.dynamodb, s.table, "invites", sid)
+    sub = subscribers.get_subscriber(c.dynamodb, s.table, "invites", sid)
     assert sub.status == "unsubscribed"
     body = ok_page(call(settings, form({"action": "resubscribe"}, event("web-unsubscribe-post.json", token))))
     assert "de nouveau inscrit" in body
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "subscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "subscribed"
 
 
 def test_one_click_unsubscribes_and_the_next_campaign_skips_them(cli, settings, sent, tmp_path):
@@ -199,7 +201,7 @@ def test_one_click_unsubscribes_and_the_next_campaign_skips_them(cli, settings, 
     response = call(settings, form("List-Unsubscribe=One-Click", event("web-unsubscribe-one-click.json", token)))
     assert response["statusCode"] == 200 and response["headers"]["Content-Type"].startswith("text/plain")
     assert "désinscrit" in response["body"]
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "unsubscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", sid).status == "unsubscribed"
     # multipart, as some mail clients send it
     other_sid, other = list(mails.items())[1]
     boundary = "----convier"
@@ -208,7 +210,7 @@ def test_one_click_unsubscribes_and_the_next_campaign_skips_them(cli, settings, 
     ev = form(multipart, event("web-unsubscribe-one-click.json", links_of(other)["token"]))
     ev["headers"]["content-type"] = f"multipart/form-data; boundary={boundary}"
     assert call(settings, ev)["statusCode"] == 200
-    assert store.get_subscriber(c.dynamodb, s.table, "invites", other_sid).status == "unsubscribed"
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "invites", other_sid).status == "unsubscribed"
     # the next campaign to that list skips both
     result = cli("campaign", "create", "--post", SEED, "--list", "invites")
     next_id = result.out.strip().splitlines()[-1]
@@ -223,7 +225,7 @@ def test_html_in_names_and_attributes_is_escaped_on_every_page(cli, settings, tm
     s, c = settings
     assert cli("lists", "import", "invites", write_list(tmp_path, [("evil@exemple.gouv.fr", "Eve", "Durand")])).code == 0
     # the import strips tags; names can still come from elsewhere (an older import, another tool): put them raw
-    (sub,) = store.iter_subscribers(c.dynamodb, s.table, "invites")
+    (sub,) = subscribers.iter_subscribers(c.dynamodb, s.table, "invites")
     raw = replace(sub, first_name=f'{evil}"><img src=x onerror=alert(2)>', last_name="<b>Durand</b>",
                   attributes={"service": "<i>DINUM</i>"})
     c.dynamodb.put_item(TableName=s.table, Item=ddb.to_item(raw.to_item()))

@@ -13,7 +13,7 @@ from email.utils import parseaddr
 
 from botocore.exceptions import ClientError
 
-from .settings import DEFAULT_DLQ, DEFAULT_QUEUE, Clients, Settings
+from convier.settings import DEFAULT_DLQ, DEFAULT_QUEUE, Clients, Settings
 
 # The one table definition (template.yaml declares the same keys).
 TABLE_DEFINITION = {

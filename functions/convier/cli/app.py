@@ -8,17 +8,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .errors import InputError
+from convier.errors import InputError
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
 def cmd_render(args) -> int:
-    from .campaignfile import read_campaign
-    from .invitation import build_invitation
-    from .post import read_post
-    from .preview import write_preview
+    from convier.inputs.campaignfile import read_campaign
+    from convier.render.invitation import build_invitation
+    from convier.inputs.post import read_post
+    from convier.render.preview import write_preview
 
     post = read_post(args.post)
     settings = read_campaign(args.campaign)
@@ -33,21 +33,22 @@ def cmd_render(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="convier", description="Invitations e-mail : rendu, listes, campagnes, réponses.")
-    from . import cli_lists
+    from convier.cli import lists as lists_cli
 
-    cli_lists.add_global_options(p)
+    lists_cli.add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     r = sub.add_parser("render", help="rend un billet en e-mail (.mjml, .html, .txt, .eml) et signale les problèmes")
     r.add_argument("post", metavar="BILLET", help="billet Jekyll (markdown avec en-tête YAML)")
     r.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML (facultatif)")
     r.add_argument("--out", metavar="DOSSIER", default="out", help="dossier de sortie (défaut : out)")
     r.set_defaults(func=cmd_render)
-    cli_lists.register(sub)
-    from . import cli_campaign, cli_web
+    lists_cli.register(sub)
+    from convier.cli import campaign as campaign_cli
+    from convier.cli import web as web_cli
 
-    cli_campaign.register(sub, console, err)
-    cli_web.register(sub, console, err)
-    from . import demo
+    campaign_cli.register(sub, console, err)
+    web_cli.register(sub, console, err)
+    from convier.cli import demo
 
     demo.register(sub, console, err)
     return p
@@ -57,7 +58,7 @@ def _log_to(args) -> None:
     """Workers log per-message detail (subscriber ids, SES codes): to a file in the state folder, not the terminal."""
     import logging
 
-    from .target import home_of
+    from convier.cli.target import home_of
 
     home = home_of(args)
     logger = logging.getLogger("convier")

@@ -10,15 +10,16 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import campaigns, records
-from .errors import InputError
+from convier.services import campaigns
+from convier.store import records
+from convier.errors import InputError
 
 STATUS_FR = {records.DRAFT: "brouillon", records.SENDING: "en cours d’envoi", records.PAUSED: "en pause",
              records.CANCELLED: "annulée", records.DONE: "envoyée"}
 
 
 def _resolve(args):
-    from .target import resolve
+    from convier.cli.target import resolve
     return resolve(args)
 
 
@@ -72,9 +73,9 @@ def cmd_send(args, console, err) -> int:
 def send_with_progress(campaign_id, settings, clients, console, expected: int) -> int:
     """Local sending (embedded default or --endpoint-url): the send handler on the queue, a progress bar,
     then the counts and the outbox page. Shared by `campaign send`, `campaign resume` and `demo`."""
-    from .handlers.send import sender_for
-    from .localworker import drain
-    from .outbox import write_index
+    from convier.handlers.send import sender_for
+    from convier.local.worker import drain
+    from convier.local.outbox import write_index
 
     sender = sender_for(settings, clients)
     sender.pause_delay = 2

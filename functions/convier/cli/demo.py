@@ -5,10 +5,15 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from . import campaigns, embedded, listfile, lists, localweb, store
-from .errors import InputError
+from convier.services import campaigns
+from convier.local import embedded
+from convier.inputs import listfile
+from convier.services import lists
+from convier.local import linkserver
+from convier.store import subscribers
+from convier.errors import InputError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 DEMO_LIST = "demo"
 POST = "seed-journee-cloud-2023.md"
 CAMPAIGN_FILE = "campagne-journee-cloud.yaml"
@@ -25,18 +30,18 @@ def _interrupt(signum, frame):
 
 
 def run(args, console, err) -> int:
-    from .cli_campaign import send_with_progress
-    from .target import home_of, resolve
+    from convier.cli.campaign import send_with_progress
+    from convier.cli.target import home_of, resolve
 
     folder = examples_folder()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     home = home_of(args)
     started_here = not embedded.alive(embedded.read_server(home))
-    port = args.port if args.port is not None else localweb.serve_port(home)
-    localweb.save_port(home, port)
+    port = args.port if args.port is not None else linkserver.serve_port(home)
+    linkserver.save_port(home, port)
     settings, clients = resolve(args, announce=lambda m: err.print(m))
     try:
-        reused = store.list_exists(clients.dynamodb, settings.table, DEMO_LIST)
+        reused = subscribers.list_exists(clients.dynamodb, settings.table, DEMO_LIST)
         console.print(f"État local : {home} — " + (
             "réutilisé (la liste « demo » existe déjà ; une nouvelle campagne est créée ; "
             "convier local reset pour repartir de zéro)" if reused else "nouveau"))
@@ -51,10 +56,10 @@ def run(args, console, err) -> int:
         enqueued = campaigns.fan_out(clients, settings, campaign.id)
         send_with_progress(campaign.id, settings, clients, console, enqueued)
         try:
-            server = localweb.make_server(settings, clients, port=port)
+            server = linkserver.make_server(settings, clients, port=port)
         except OSError as exc:
             raise InputError(f"le port {port} est occupé ({exc.strerror}) : convier demo --port AUTRE") from None
-        url = localweb.public_url(home, port)
+        url = linkserver.public_url(home, port)
         index = (Path(settings.outbox) / campaign.id / "index.html").resolve()
         status = campaigns.status(clients, settings, campaign.id)
         console.print()

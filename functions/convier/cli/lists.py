@@ -16,7 +16,7 @@ PROGRESS_FROM = 2000  # rows: a progress bar from this size on
 
 
 def _resolve(args):
-    from .target import resolve
+    from convier.cli.target import resolve
 
     return resolve(args, announce=lambda message: err.print(f"[dim]{message}[/]"))
 
@@ -28,7 +28,8 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 # --- lists import -------------------------------------------------------------------------------
 
 def cmd_import(args) -> int:
-    from . import listfile, lists
+    from convier.inputs import listfile
+    from convier.services import lists
 
     parsed = listfile.read(args.file)  # InputError before anything is written
     settings, clients = _resolve(args)
@@ -95,7 +96,7 @@ def _separator(d: str) -> str:
 
 
 def _status(status: str) -> str:
-    from .store import STATUS_FR
+    from convier.store.subscribers import STATUS_FR
 
     return STATUS_FR.get(status, status)
 
@@ -103,11 +104,12 @@ def _status(status: str) -> str:
 # --- lists export / show --------------------------------------------------------------------------
 
 def cmd_export(args) -> int:
-    from . import lists, store
-    from .errors import InputError
+    from convier.services import lists
+    from convier.store import subscribers
+    from convier.errors import InputError
 
     settings, clients = _resolve(args)
-    if not store.list_exists(clients.dynamodb, settings.table, args.list):
+    if not subscribers.list_exists(clients.dynamodb, settings.table, args.list):
         raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
     header, rows = lists.export_rows(clients.dynamodb, settings.table, args.list)
     if args.out and args.out != "-":
@@ -120,28 +122,28 @@ def cmd_export(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from . import store
-    from .errors import InputError
+    from convier.store import subscribers
+    from convier.errors import InputError
 
     settings, clients = _resolve(args)
     dynamo, table_name = clients.dynamodb, settings.table
-    names = [args.list] if args.list else store.list_names(dynamo, table_name)
-    if args.list and not store.list_exists(dynamo, table_name, args.list):
+    names = [args.list] if args.list else subscribers.list_names(dynamo, table_name)
+    if args.list and not subscribers.list_exists(dynamo, table_name, args.list):
         raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
     if not names:
         console.print("Aucune liste. Importez-en une : convier lists import NOM FICHIER.csv")
         return 0
     table = Table(title="Listes de diffusion")
     table.add_column("liste")
-    for status in store.STATUSES:
-        table.add_column(store.STATUS_FR[status], justify="right")
+    for status in subscribers.STATUSES:
+        table.add_column(subscribers.STATUS_FR[status], justify="right")
     table.add_column("total", justify="right")
     table.add_column("dernier import")
     for name in names:
-        counts = store.count_by_status(dynamo, table_name, name)
-        meta = store.list_meta(dynamo, table_name, name) or {}
+        counts = subscribers.count_by_status(dynamo, table_name, name)
+        meta = subscribers.list_meta(dynamo, table_name, name) or {}
         last = meta.get("last_import") or {}
-        table.add_row(name, *(str(counts.get(s, 0)) for s in store.STATUSES), str(sum(counts.values())),
+        table.add_row(name, *(str(counts.get(s, 0)) for s in subscribers.STATUSES), str(sum(counts.values())),
                       f"{last.get('at', '')[:16].replace('T', ' ')} {last.get('source', '')}".strip())
     console.print(table)
     return 0
@@ -150,7 +152,8 @@ def cmd_show(args) -> int:
 # --- subscribers forget ---------------------------------------------------------------------------
 
 def cmd_forget(args) -> int:
-    from . import embedded, lists
+    from convier.local import embedded
+    from convier.services import lists
 
     settings, clients = _resolve(args)
     done = lists.forget(clients.dynamodb, settings.table, args.email, clients.keys.id_key, outbox=settings.outbox)
@@ -178,8 +181,8 @@ def cmd_forget(args) -> int:
 # --- local ----------------------------------------------------------------------------------------
 
 def cmd_local_status(args) -> int:
-    from . import embedded
-    from .target import home_of
+    from convier.local import embedded
+    from convier.cli.target import home_of
 
     s = embedded.status(home_of(args))
     console.print(f"Dossier d'état : {s['home']}")
@@ -194,8 +197,8 @@ def cmd_local_status(args) -> int:
 
 
 def cmd_local_stop(args) -> int:
-    from . import embedded
-    from .target import home_of
+    from convier.local import embedded
+    from convier.cli.target import home_of
 
     info = embedded.stop_server(home_of(args))
     if info:
@@ -207,8 +210,8 @@ def cmd_local_stop(args) -> int:
 
 
 def cmd_local_reset(args) -> int:
-    from . import embedded
-    from .target import home_of
+    from convier.local import embedded
+    from convier.cli.target import home_of
 
     home = home_of(args)
     files = [p for p in embedded.state_files(home) if p.name != embedded.LOCK_FILE]

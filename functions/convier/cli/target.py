@@ -14,10 +14,11 @@ import dataclasses
 import os
 from pathlib import Path
 
-from . import embedded, localweb
-from .errors import InputError
-from .resources import ensure_resources
-from .settings import DEFAULT_REGION, Clients, Settings, default_home
+from convier.local import embedded
+from convier.local import linkserver
+from convier.errors import InputError
+from convier.aws.resources import ensure_resources
+from convier.settings import DEFAULT_REGION, Clients, Settings, default_home
 
 
 def home_of(args) -> Path:
@@ -47,7 +48,7 @@ def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, 
     keys_file = base.keys_file or embedded.ensure_keys(home)
     settings = base.with_(endpoint_url=endpoint, home=home, keys_file=Path(keys_file),
                           outbox=base.outbox or home / embedded.OUTBOX,
-                          public_url=base.public_url or localweb.public_url(home))  # `convier serve`
+                          public_url=base.public_url or linkserver.public_url(home))  # `convier serve`
     clients = Clients(settings)
     settings = ensure_resources(settings, clients)
     return settings, dataclasses.replace(clients, settings=settings)

@@ -6,22 +6,22 @@ import sys
 
 
 def cmd_serve(args, console, err) -> int:
-    from . import localweb
-    from .errors import InputError
-    from .target import home_of, resolve
+    from convier.local import linkserver
+    from convier.errors import InputError
+    from convier.cli.target import home_of, resolve
 
     home = home_of(args)
-    port = args.port or localweb.serve_port(home)
+    port = args.port or linkserver.serve_port(home)
     if not 0 < port < 65536:
         raise InputError(f"--port {port} : un numéro de port entre 1 et 65535 est attendu")
-    localweb.save_port(home, port)
+    linkserver.save_port(home, port)
     settings, clients = resolve(args, announce=lambda m: err.print(m))
     try:
-        server = localweb.make_server(settings, clients, port=port)
+        server = linkserver.make_server(settings, clients, port=port)
     except OSError as exc:
         raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : convier serve --port AUTRE "
                          "(les campagnes créées ensuite pointeront vers ce port)") from None
-    url = localweb.public_url(home, port)
+    url = linkserver.public_url(home, port)
     console.print(f"liens servis sur {url}")
     if settings.public_url and settings.public_url != url:
         err.print(f"[yellow]attention[/] : les e-mails pointent vers {settings.public_url} (CONVIER_PUBLIC_URL)")
@@ -36,9 +36,10 @@ def cmd_serve(args, console, err) -> int:
 
 
 def cmd_export(args, console, err) -> int:
-    from . import campaigns, rsvp
-    from .lists import write_export
-    from .target import resolve
+    from convier.services import campaigns
+    from convier.services import rsvp
+    from convier.services.lists import write_export
+    from convier.cli.target import resolve
 
     settings, clients = resolve(args)
     campaign = campaigns.require(clients, settings, args.id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from . import frdates
+from convier.domain import dates
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Event:
 
     @property
     def when(self) -> str:
-        return frdates.when(self.start, self.end, self.all_day) if self.start else ""
+        return dates.when(self.start, self.end, self.all_day) if self.start else ""
 
     def to_record(self) -> dict:
         """As stored in the campaign item (ISO dates; `when` kept for people reading the table)."""
@@ -44,3 +45,35 @@ class Event:
         return cls(start=moment("start"), end=moment("end"), all_day=bool(record.get("all_day")),
                    place=record.get("place") or "", address=record.get("address") or "",
                    online_url=record.get("online_url") or "")
+
+
+def event_span(event) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
+    """Start and end as calendars want them: Paris times, or dates with an exclusive end for all-day events."""
+    start = dates.paris(event.start)
+    end = dates.paris(event.end) if event.end else None
+    if event.all_day:
+        last = (end or start).date()
+        return start.date(), last + dt.timedelta(days=1)
+    return start, end or start + dt.timedelta(hours=1)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_link(event, title: str, details: str) -> str:
+    start, end = event_span(event)
+    dates = (f"{start:%Y%m%d}/{end:%Y%m%d}" if event.all_day else f"{_utc(start)}/{_utc(end)}")
+    location = ", ".join(p for p in (event.place, " ".join(event.address.split())) if p)
+    query = {"action": "TEMPLATE", "text": title, "dates": dates, "details": details, "location": location,
+             "ctz": "Europe/Paris"}
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def outlook_link(event, title: str, details: str) -> str:
+    start, end = event_span(event)
+    location = ", ".join(p for p in (event.place, " ".join(event.address.split())) if p)
+    query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": title,
+             "startdt": start.isoformat(), "enddt": end.isoformat(), "allday": str(event.all_day).lower(),
+             "location": location, "body": details}
+    return "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode(query)

@@ -198,7 +198,12 @@ def personalise(template: MessageTemplate, token: str, first_name: str) -> tuple
     hello = greeting(first_name)
     return (fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello)}),
             fill(template.text, {"TOKEN": token, "GREETING": hello}),
-            fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""})))
+            calendar_file(template, token))
+
+
+def calendar_file(template: MessageTemplate, token: str) -> str:
+    """The recipient's .ics as the e-mail carries it (the `/event.ics` route serves the same bytes)."""
+    return fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""}))
 
 
 def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: str, to_name: str = "",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import campaigns
-from ..errors import InputError
-from ..settings import Clients, Settings
+from convier.services import campaigns
+from convier.errors import InputError
+from convier.settings import Clients, Settings
 
 ACTIONS = {"send", "pause", "resume", "cancel", "status"}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from ..feedback import apply, parse_sns_event
-from ..settings import Clients, Settings
+from convier.services.feedback import apply, parse_sns_event
+from convier.settings import Clients, Settings
 
 logging.getLogger().setLevel(logging.INFO)
 log = logging.getLogger("convier.feedback")

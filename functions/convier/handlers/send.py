@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from ..pacing import Pacer, worker_ceiling, worker_rate
-from ..sending import Sender, process_event, send_rate
-from ..settings import Clients, Settings
+from convier.domain.pacing import Pacer, worker_ceiling, worker_rate
+from convier.services.sending import Sender, process_event, send_rate
+from convier.settings import Clients, Settings
 
 logging.getLogger().setLevel(logging.INFO)
 _sender: Sender | None = None

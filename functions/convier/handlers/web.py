@@ -19,8 +19,10 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from .. import pages, rsvp
-from ..settings import Clients, Settings
+from convier.web import pages
+from convier.services import rsvp
+from convier.domain.mime import calendar_file
+from convier.settings import Clients, Settings
 
 log = logging.getLogger("convier.web")
 MAX_BODY = 4096  # bytes: the forms hold one short field
@@ -115,18 +117,11 @@ def make_app(settings: Settings, clients: Clients) -> APIGatewayHttpResolver:
 
     @app.get("/rsvp/<token>/event.ics")
     def calendar(token: str):
-        from .. import ics
-        from ..mime import fold_ics, links
-
         link = link_for(token)
-        event = link.event
-        if event.start is None:
+        if not link.campaign.template.ics:
             raise BadRequest(404)
-        title = link.campaign.title or link.campaign.template.subject
-        url = links(link.campaign.template.public_url, token)["rsvp"]
-        text = ics.event_calendar(event, uid=f"{link.campaign.id}@convier", title=title,
-                                  description=" — ".join(p for p in (title, event.when) if p), url=url)
-        return Response(status_code=200, content_type="text/calendar; charset=utf-8", body=fold_ics(text),
+        text = calendar_file(link.campaign.template, token)
+        return Response(status_code=200, content_type="text/calendar; charset=utf-8", body=text,
                         headers={"Content-Disposition": 'attachment; filename="invitation.ics"',
                                  "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                                  "X-Content-Type-Options": "nosniff"})

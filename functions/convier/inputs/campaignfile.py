@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError
-from .post import yaml_error
+from convier.errors import InputError
+from convier.inputs.post import yaml_error
 
 ANSWERS = ("yes", "no", "maybe")
 DEFAULT_SITE_URL = "https://www.numerique.gouv.fr"

@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .ids import normalise_address
+from convier.errors import InputError
+from convier.domain.ids import normalise_address
 
 EMAIL, FIRST, LAST, FULL, IGNORED = "email", "first_name", "last_name", "full_name", "ignored"
 

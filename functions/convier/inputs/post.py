@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError
+from convier.errors import InputError
 
 
 class PostError(InputError):

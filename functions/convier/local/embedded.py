@@ -9,7 +9,7 @@ State folder (`.convier/` of the current folder, or `$CONVIER_HOME`, or `--home`
     keys.json              the id and link-signing keys (mode 0600)
     outbox/                sent messages, one folder per campaign
 
-The server is a detached process (`python -m convier.embedded serve HOME`), reused while it answers.
+The server is a detached process (`python -m convier.local.embedded serve HOME`), reused while it answers.
 When it is gone (stopped, killed, machine restarted), the next command starts a new one, which
 replays the recording before it tells its port: tables, queues, identities come back as they were.
 Reads are dropped from the recording at each restart so that it grows only with writes.
@@ -29,8 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError
-from .settings import Keys
+from convier.errors import InputError
+from convier.settings import Keys
 
 SERVER_FILE = "server.json"
 LOCK_FILE = "server.lock"
@@ -145,10 +145,10 @@ def ensure_server(home: Path, *, on_start=None) -> str:
         if on_start:
             on_start(recording.exists() and recording.stat().st_size > 0)
         env = {**os.environ, "MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(recording)}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(Path(__file__).resolve().parent.parent),
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(Path(__file__).resolve().parents[2]),
                                                         env.get("PYTHONPATH", "")] if p)
         with open(home / LOG_FILE, "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "convier.embedded", "serve", str(home)],
+            proc = subprocess.Popen([sys.executable, "-m", "convier.local.embedded", "serve", str(home)],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                     start_new_session=True, close_fds=True)
         deadline = time.monotonic() + START_TIMEOUT
@@ -439,4 +439,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "serve":
         serve(Path(sys.argv[2]))
     else:
-        sys.exit("usage : python -m convier.embedded serve DOSSIER")
+        sys.exit("usage : python -m convier.local.embedded serve DOSSIER")

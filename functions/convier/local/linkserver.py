@@ -91,7 +91,7 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     if call is None:
-        from .handlers.web import handle
+        from convier.handlers.web import handle
 
         def call(event):
             return handle(event, None, settings, clients)

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import records
-from .sending import BATCH_SIZE, Counts, Sender, process_event
+from convier.store import records
+from convier.services.sending import BATCH_SIZE, Counts, Sender, process_event
 
 RETRY_VISIBILITY = 2  # seconds before a failed message is received again
 

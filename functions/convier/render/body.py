@@ -16,7 +16,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import nh3
 from markdown_it import MarkdownIt
 
-from . import style
+from convier.render import style
 
 _md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
 

@@ -1,4 +1,4 @@
-"""The event as iCalendar (RFC 5545) and as add-to-calendar links for web calendars.
+"""The event as iCalendar (RFC 5545), rendered once per campaign (the web calendar links are in domain.event).
 
 One UID per campaign, so a second download updates the same entry instead of
 adding a twin. Timed events carry Europe/Paris with its VTIMEZONE; events with
@@ -8,20 +8,10 @@ no time are all-day dates.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 
 from icalendar import Calendar, Event as VEvent
 
-from . import frdates
-
-
-def _span(event) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
-    start = frdates.paris(event.start)
-    end = frdates.paris(event.end) if event.end else None
-    if event.all_day:
-        last = (end or start).date()
-        return start.date(), last + dt.timedelta(days=1)
-    return start, end or start + dt.timedelta(hours=1)
+from convier.domain.event import event_span
 
 
 def event_calendar(event, *, uid: str, title: str, description: str, url: str, stamp: dt.datetime | None = None) -> str:
@@ -33,7 +23,7 @@ def event_calendar(event, *, uid: str, title: str, description: str, url: str, s
     vevent = VEvent()
     vevent.add("uid", uid)
     vevent.add("dtstamp", stamp or dt.datetime.now(dt.timezone.utc))
-    start, end = _span(event)
+    start, end = event_span(event)
     vevent.add("dtstart", start)
     vevent.add("dtend", end)
     vevent.add("summary", title)
@@ -50,25 +40,3 @@ def event_calendar(event, *, uid: str, title: str, description: str, url: str, s
         cal.add_missing_timezones()
     text = cal.to_ical().decode()
     return text.replace("\r\n ", "")
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def google_link(event, title: str, details: str) -> str:
-    start, end = _span(event)
-    dates = (f"{start:%Y%m%d}/{end:%Y%m%d}" if event.all_day else f"{_utc(start)}/{_utc(end)}")
-    location = ", ".join(p for p in (event.place, " ".join(event.address.split())) if p)
-    query = {"action": "TEMPLATE", "text": title, "dates": dates, "details": details, "location": location,
-             "ctz": "Europe/Paris"}
-    return "https://calendar.google.com/calendar/render?" + urlencode(query)
-
-
-def outlook_link(event, title: str, details: str) -> str:
-    start, end = _span(event)
-    location = ", ".join(p for p in (event.place, " ".join(event.address.split())) if p)
-    query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": title,
-             "startdt": start.isoformat(), "enddt": end.isoformat(), "allday": str(event.all_day).lower(),
-             "location": location, "body": details}
-    return "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode(query)

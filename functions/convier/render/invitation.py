@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from . import frdates
-from .body import render_body, render_inline
-from .campaignfile import DEFAULT_SENDER, CampaignSettings
-from .event import Event
-from .post import Image, InfoField, Post
+from convier.domain import dates
+from convier.render.body import render_body, render_inline
+from convier.inputs.campaignfile import DEFAULT_SENDER, CampaignSettings
+from convier.domain.event import Event
+from convier.inputs.post import Image, InfoField, Post
 
 PREHEADER_LENGTH = 140
 
@@ -38,7 +38,7 @@ class Invitation:
 
 
 def _all_day(start: dt.datetime, end: dt.datetime | None) -> bool:
-    times = [frdates.paris(m).time() for m in (start, end) if m]
+    times = [dates.paris(m).time() for m in (start, end) if m]
     return all(t == dt.time(0, 0) for t in times)
 
 
@@ -64,14 +64,14 @@ def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event
     inferred = ""
     all_day = False
     if start is None:
-        found = frdates.find_dates(post.title) or frdates.find_dates(_plain(post.chapeau))
+        found = dates.find_dates(post.title) or dates.find_dates(_plain(post.chapeau))
         if found:
             first, last, inferred = found
-            start = dt.datetime.combine(first, dt.time(0, 0), tzinfo=frdates.PARIS)
-            end = dt.datetime.combine(last, dt.time(0, 0), tzinfo=frdates.PARIS) if last != first else None
+            start = dt.datetime.combine(first, dt.time(0, 0), tzinfo=dates.PARIS)
+            end = dt.datetime.combine(last, dt.time(0, 0), tzinfo=dates.PARIS) if last != first else None
             all_day = True
             warnings.append(f"date de l’événement déduite du texte « {inferred} » : "
-                            f"{frdates.date_range(first, last)}, sans horaire (précisez event.start dans le fichier de campagne)")
+                            f"{dates.date_range(first, last)}, sans horaire (précisez event.start dans le fichier de campagne)")
     else:
         all_day = _all_day(start, end)
     place = ev.place or post.place
@@ -80,8 +80,8 @@ def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event
         return None
     if start is None:
         warnings.append("aucune date d’événement : ni dans le billet, ni dans le fichier de campagne")
-    elif not all_day and frdates.paris(start).hour < 7:
-        warnings.append(f"heure de début inhabituelle : {frdates.clock(frdates.paris(start))} (heure de Paris) ; "
+    elif not all_day and dates.paris(start).hour < 7:
+        warnings.append(f"heure de début inhabituelle : {dates.clock(dates.paris(start))} (heure de Paris) ; "
                         "vérifiez event_start_date")
     return Event(start=start, end=end, all_day=all_day, place=place, address=address, access=post.access,
                  online_url=ev.online_url or "", inferred_from=inferred)

@@ -10,11 +10,13 @@ from importlib import resources
 import jinja2
 from mjml import mjml2html
 
-from . import ics, style
-from .body import absolute_url
-from .invitation import Invitation
-from .mime import TOKEN, MessageTemplate, links as recipient_links
-from .plaintext import html_to_text
+from convier.domain.event import google_link, outlook_link
+from convier.render.calendar import event_calendar
+from convier.render import style
+from convier.render.body import absolute_url
+from convier.render.invitation import Invitation
+from convier.domain.mime import TOKEN, MessageTemplate, links as recipient_links
+from convier.render.plaintext import html_to_text
 
 LABELS = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
 SIZE_LIMIT = 100 * 1024  # Gmail clips a message's HTML past about 102 KB
@@ -99,8 +101,8 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
     details = inv.preheader
     links.update({answer: f"{rsvp}?answer={answer}" for answer in LABELS}, google="", outlook="")
     if inv.event and inv.event.start:
-        links["google"] = ics.google_link(inv.event, inv.title, details)
-        links["outlook"] = ics.outlook_link(inv.event, inv.title, details)
+        links["google"] = google_link(inv.event, inv.title, details)
+        links["outlook"] = outlook_link(inv.event, inv.title, details)
     sender_name, sender_address = parseaddr(inv.sender)
     context = {
         "inv": inv, "images": _images(inv), "s": style, "links": links, "labels": LABELS, "info": _info(inv),
@@ -113,9 +115,9 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
         context, chapeau_text=html_to_text(inv.chapeau_html), body_text=html_to_text(inv.body_html),
         box_text=html_to_text(inv.box_html))
     text = _tidy_text(text)
-    calendar = ""
+    ics = ""
     if inv.event and inv.event.start:
-        calendar = ics.event_calendar(inv.event, uid=f"{campaign_id}@convier", title=inv.title,
+        ics = event_calendar(inv.event, uid=f"{campaign_id}@convier", title=inv.title,
                                       description=details, url=rsvp)
     warnings = list(inv.warnings)
     size = len(html.encode())
@@ -124,8 +126,8 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
     if not (inv.event and inv.event.start):
         warnings.append("pas de date d’événement : ni fichier .ics ni liens d’agenda")
     message = MessageTemplate.from_parts(
-        campaign_id=campaign_id, sender=inv.sender, subject=inv.subject, html=html, text=text, ics=calendar,
+        campaign_id=campaign_id, sender=inv.sender, subject=inv.subject, html=html, text=text, ics=ics,
         public_url=public_url, reply_to=inv.reply_to, list_id=list_id)
-    return RenderedInvitation(mjml=mjml_source, html=html, text=text, ics=calendar, message=message,
+    return RenderedInvitation(mjml=mjml_source, html=html, text=text, ics=ics, message=message,
                               warnings=tuple(dict.fromkeys(warnings)))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .invitation import Invitation
-from .mime import build_message, prepare
-from .render import RenderedInvitation, render_invitation
+from convier.render.invitation import Invitation
+from convier.domain.mime import build_message, prepare
+from convier.render.message import RenderedInvitation, render_invitation
 
 SAMPLE_TOKEN = "jeton-exemple"
 SAMPLE_RECIPIENT = ("Camille Exemple", "Camille", "camille.exemple@exemple.gouv.fr")

@@ -10,10 +10,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ddb, records, store
-from .errors import InputError
-from .pacing import recipients_per_message
-from .sending import BATCH_SIZE, message_body, send_rate
+from convier.store import ddb
+from convier.store import records
+from convier.store import subscribers
+from convier.errors import InputError
+from convier.domain.pacing import recipients_per_message
+from convier.services.sending import BATCH_SIZE, message_body, send_rate
 
 
 def new_campaign_id(today: dt.date | None = None) -> str:
@@ -24,13 +26,13 @@ def new_campaign_id(today: dt.date | None = None) -> str:
 def create_campaign(clients, settings, *, post_path: str, list_name: str, campaign_file: str | None = None,
                     campaign_id: str | None = None) -> tuple[records.Campaign, int]:
     """Renders once and stores the parts; returns the campaign and the list's size."""
-    from .campaignfile import read_campaign
-    from .invitation import build_invitation
-    from .post import read_post
-    from .render import render_invitation
+    from convier.inputs.campaignfile import read_campaign
+    from convier.render.invitation import build_invitation
+    from convier.inputs.post import read_post
+    from convier.render.message import render_invitation
 
     dynamo, table = clients.dynamodb, settings.table
-    if not store.list_exists(dynamo, table, list_name):
+    if not subscribers.list_exists(dynamo, table, list_name):
         raise InputError(f"liste inconnue : « {list_name} » (voir convier lists show)")
     post = read_post(post_path)
     campaign_settings = read_campaign(campaign_file)
@@ -50,13 +52,13 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
                     ConditionExpression="attribute_not_exists(PK)")
     ddb.batch_write(dynamo, table, [{"PK": "CAMPAIGNS", "SK": campaign_id, "list": list_name,
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
-    counts = store.count_by_status(dynamo, table, list_name)
+    counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
 
 
 def _check_sender(clients, settings, sender: str) -> None:
     """Locally the identity is created; on AWS it must have been verified (with DKIM) beforehand."""
-    from .resources import ensure_sender_identity, sender_domain
+    from convier.aws.resources import ensure_sender_identity, sender_domain
 
     if settings.endpoint_url:
         ensure_sender_identity(clients.ses, sender)
@@ -90,7 +92,7 @@ def fan_out(clients, settings, campaign_id: str) -> int:
     dynamo, table = clients.dynamodb, settings.table
     done = set() if not campaign.enqueued else {  # a first send has no records to read
         sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
-    pending = [sid for sid in store.subscriber_ids(dynamo, table, campaign.list_name) if sid not in done]
+    pending = [sid for sid in subscribers.subscriber_ids(dynamo, table, campaign.list_name) if sid not in done]
     records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
     size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
     entries = [message_body(campaign_id, campaign.list_name, pending[i:i + size])
@@ -167,13 +169,13 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
             if state == records.SENT and _age(rec.get("sent_at", ""), now) <= 60:
                 recent += 1
     final = counts["sent"] + counts["skipped"] + counts["unknown"] + counts["failed"]
-    list_size = sum(store.count_by_status(clients.dynamodb, settings.table, campaign.list_name).values())
+    list_size = sum(subscribers.count_by_status(clients.dynamodb, settings.table, campaign.list_name).values())
     queued = max(0, campaign.enqueued - final - counts["in_flight"])
-    from .rsvp import counts as rsvp_counts
+    from convier.services.rsvp import counts as rsvp_counts
 
     answers = rsvp_counts(clients.dynamodb, settings.table, campaign_id,
                           {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
-    from .feedback import COUNTERS, counters as feedback_counters
+    from convier.services.feedback import COUNTERS, counters as feedback_counters
 
     meta = ddb.get(clients.dynamodb, settings.table, records.campaign_pk(campaign_id), "META",
                    projection=", ".join(COUNTERS.values())) or {}
@@ -185,9 +187,9 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
     """Real personalised copies marked as tests; no send record, no counter touched."""
     from email_validator import EmailNotValidError, validate_email
 
-    from .ids import make_token, subscriber_id
-    from .mime import build_message, personalise, prepare
-    from .sending import ses_send, write_outbox
+    from convier.domain.ids import make_token, subscriber_id
+    from convier.domain.mime import build_message, personalise, prepare
+    from convier.services.sending import ses_send, write_outbox
 
     campaign = require(clients, settings, campaign_id)
     prepared = prepare(campaign.template)

@@ -24,8 +24,10 @@ from email.utils import parseaddr
 
 from botocore.exceptions import ClientError
 
-from . import ddb, records, store
-from .ids import subscriber_id
+from convier.store import ddb
+from convier.store import records
+from convier.store import subscribers
+from convier.domain.ids import subscriber_id
 
 log = logging.getLogger("convier.feedback")
 
@@ -65,11 +67,11 @@ class Feedback:
 
     @property
     def suppression(self) -> str:
-        """The suppression reason (store.BOUNCED / store.COMPLAINED), or "" when the address stays."""
+        """The suppression reason (subscribers.BOUNCED / subscribers.COMPLAINED), or "" when the address stays."""
         if self.kind == COMPLAINT:
-            return store.COMPLAINED
+            return subscribers.COMPLAINED
         if self.kind == BOUNCE and self.bounce_type == PERMANENT:
-            return store.BOUNCED
+            return subscribers.BOUNCED
         return ""
 
 
@@ -154,7 +156,7 @@ def apply(dynamo, table: str, feedback: Feedback, id_key: bytes) -> list[Applied
             counted = record_outcome(dynamo, table, feedback, sid)
         reason = feedback.suppression
         if reason:
-            store.suppress(dynamo, table, sid, reason)
+            subscribers.suppress(dynamo, table, sid, reason)
         log.info("feedback %s for subscriber %s of campaign %s%s", feedback.outcome, sid,
                  feedback.campaign or "-", f" (suppressed: {reason})" if reason else "")
         results.append(Applied(sid=sid, outcome=feedback.outcome, counted=counted, suppressed=reason))

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from . import ddb, store
-from .ids import subscriber_id
-from .listfile import ListFile
-from .store import SUBSCRIBED, Subscriber
+from convier.store import ddb
+from convier.store import subscribers
+from convier.domain.ids import subscriber_id
+from convier.inputs.listfile import ListFile
+from convier.store.subscribers import SUBSCRIBED, Subscriber
 
 CHUNK = 500  # items per progress step
 WRITERS = 4  # batch writes in flight at once
@@ -54,10 +55,10 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
     `progress(total=None, advance=0)` is called with the number of rows to write, then after each chunk.
     """
     report = ImportReport(list_name, parsed)
-    store.ensure_list(ddb_client, table, list_name)
-    existing = {s.sid: s for s in store.iter_subscribers(ddb_client, table, list_name)}
-    suppressed = store.suppressions(ddb_client, table)
-    stamp = store.now_iso()
+    subscribers.ensure_list(ddb_client, table, list_name)
+    existing = {s.sid: s for s in subscribers.iter_subscribers(ddb_client, table, list_name)}
+    suppressed = subscribers.suppressions(ddb_client, table)
+    stamp = subscribers.now_iso()
     new_items, updates = [], []
     statuses = Counter(s.status for s in existing.values())
     for row in parsed.rows:
@@ -67,14 +68,14 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             status = SUBSCRIBED
             if sid in suppressed:
                 reason = suppressed[sid]
-                status = reason if reason in store.STATUSES else store.BOUNCED
+                status = reason if reason in subscribers.STATUSES else subscribers.BOUNCED
                 report.suppressed.append(row.line)
             sub = Subscriber(sid=sid, email=row.email, first_name=row.first_name, last_name=row.last_name,
                              attributes=row.attributes, status=status, consent_source=source,
                              consent_at=stamp, list_name=list_name)
             new_items.append(sub.to_item(created_at=stamp, updated_at=stamp,
                                          history=[{"status": status, "at": stamp, "reason": source}]))
-            new_items.append(store.membership_item(list_name, sid))
+            new_items.append(subscribers.membership_item(list_name, sid))
             statuses[status] += 1
             report.added += 1
             continue
@@ -97,7 +98,7 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
         _update(ddb_client, table, sub, stamp)
         if progress:
             progress(advance=1)
-    store.update_list_meta(ddb_client, table, list_name, updated_at=stamp, counts=dict(statuses),
+    subscribers.update_list_meta(ddb_client, table, list_name, updated_at=stamp, counts=dict(statuses),
                            last_import={"source": source, "at": stamp, "added": report.added,
                                         "updated": report.updated, "unchanged": report.unchanged,
                                         "duplicated": report.duplicated, "rejected": report.rejected})
@@ -107,7 +108,7 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
 def _update(ddb_client, table: str, sub: Subscriber, stamp: str) -> None:
     """Names, address and attributes only: a concurrent unsubscribe is never overwritten."""
     ddb_client.update_item(
-        TableName=table, Key=ddb.key(store.list_pk(sub.list_name), f"SUB#{sub.sid}"),
+        TableName=table, Key=ddb.key(subscribers.list_pk(sub.list_name), f"SUB#{sub.sid}"),
         UpdateExpression="SET email = :e, first_name = :f, last_name = :l, attributes = :a, updated_at = :t",
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues={":e": {"S": sub.email}, ":f": {"S": sub.first_name},
@@ -122,7 +123,7 @@ EXPORT_TAIL = ["source du consentement", "date du consentement"]
 
 
 def export_rows(ddb_client, table: str, list_name: str) -> tuple[list[str], list[list[str]]]:
-    subs = list(store.iter_subscribers(ddb_client, table, list_name))
+    subs = list(subscribers.iter_subscribers(ddb_client, table, list_name))
     reserved = set(EXPORT_HEAD + EXPORT_TAIL)
     attributes = sorted({k for s in subs for k in s.attributes if k not in reserved})
     header = EXPORT_HEAD + attributes + EXPORT_TAIL
@@ -173,19 +174,19 @@ def forget(ddb_client, table: str, address: str, id_key: bytes, outbox: Path | N
     the suppression entry, and the embedded outbox copies. Nothing about the address is kept."""
     sid = subscriber_id(address, id_key)
     done = Forgotten(sid)
-    lists = set(store.lists_of(ddb_client, table, sid)) | set(store.list_names(ddb_client, table))
+    lists = set(subscribers.lists_of(ddb_client, table, sid)) | set(subscribers.list_names(ddb_client, table))
     for list_name in sorted(lists):
-        if _delete(ddb_client, table, store.list_pk(list_name), f"SUB#{sid}"):
+        if _delete(ddb_client, table, subscribers.list_pk(list_name), f"SUB#{sid}"):
             done.lists.append(list_name)
-        _delete(ddb_client, table, store.member_pk(sid), store.list_pk(list_name))
+        _delete(ddb_client, table, subscribers.member_pk(sid), subscribers.list_pk(list_name))
     for item in ddb.query(ddb_client, table, "CAMPAIGNS", consistent=True):
         campaign_id = item["SK"]
         for kind in ("SEND", "RSVP"):
             if _delete(ddb_client, table, f"CAMPAIGN#{campaign_id}", f"{kind}#{sid}"):
                 done.campaign_records.append((campaign_id, kind))
-    done.suppression = _delete(ddb_client, table, store.SUPPRESSED_PK, sid)
+    done.suppression = _delete(ddb_client, table, subscribers.SUPPRESSED_PK, sid)
     if outbox and Path(outbox).is_dir():
-        from .outbox import forget as forget_outbox
+        from convier.local.outbox import forget as forget_outbox
 
         done.files = forget_outbox(Path(outbox), sid)
     return done

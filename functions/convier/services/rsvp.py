@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from . import ddb, records, store
-from .ddb import now_iso
-from .event import Event
-from .ids import read_token
+from convier.store import ddb
+from convier.store import records
+from convier.store import subscribers
+from convier.store.ddb import now_iso
+from convier.domain.event import Event
+from convier.domain.ids import read_token
 
 YES, NO, MAYBE = "yes", "no", "maybe"
 ANSWERS = (YES, NO, MAYBE)
@@ -74,7 +76,7 @@ class Link:
 
     token: str
     campaign: records.Campaign
-    subscriber: store.Subscriber
+    subscriber: subscribers.Subscriber
 
     @property
     def sid(self) -> str:
@@ -96,7 +98,7 @@ def resolve_link(dynamo, table: str, link_keys: tuple[bytes, ...], token: str) -
     campaign = records.load_campaign(dynamo, table, campaign_id)
     if campaign is None:
         return None
-    subscriber = store.get_subscriber(dynamo, table, campaign.list_name, sid)
+    subscriber = subscribers.get_subscriber(dynamo, table, campaign.list_name, sid)
     if subscriber is None:
         return None
     return Link(token=token, campaign=campaign, subscriber=subscriber)
@@ -286,7 +288,7 @@ EXPORT_HEAD = ["email", "prénom", "nom", "abonnement", "réponse", "répondu le
 def export_rows(dynamo, table: str, campaign: records.Campaign) -> tuple[list[str], list[list[str]]]:
     """One row per subscriber of the campaign's list: the answer (or none), then names and attributes."""
     found = all_rsvps(dynamo, table, campaign.id)
-    subs = list(store.iter_subscribers(dynamo, table, campaign.list_name))
+    subs = list(subscribers.iter_subscribers(dynamo, table, campaign.list_name))
     attributes = sorted({k for s in subs for k in s.attributes if k not in EXPORT_HEAD})
     rows = []
     for s in sorted(subs, key=lambda s: s.email.lower()):
@@ -301,17 +303,17 @@ def export_rows(dynamo, table: str, campaign: records.Campaign) -> tuple[list[st
 
 def unsubscribe(dynamo, table: str, link: Link, reason: str) -> bool:
     """Out of the list at once; True when this call changed the status (only a subscribed one changes)."""
-    current = store.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
-    if current is None or current.status != store.SUBSCRIBED:
+    current = subscribers.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
+    if current is None or current.status != subscribers.SUBSCRIBED:
         return False
-    return store.set_status(dynamo, table, link.campaign.list_name, link.sid, store.UNSUBSCRIBED,
+    return subscribers.set_status(dynamo, table, link.campaign.list_name, link.sid, subscribers.UNSUBSCRIBED,
                             reason=f"{reason} (campagne {link.campaign.id})")
 
 
 def resubscribe(dynamo, table: str, link: Link) -> bool:
     """Undoes an unsubscription made by the link (never a bounce or a complaint)."""
-    current = store.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
-    if current is None or current.status != store.UNSUBSCRIBED:
+    current = subscribers.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
+    if current is None or current.status != subscribers.UNSUBSCRIBED:
         return False
-    return store.set_status(dynamo, table, link.campaign.list_name, link.sid, store.SUBSCRIBED,
+    return subscribers.set_status(dynamo, table, link.campaign.list_name, link.sid, subscribers.SUBSCRIBED,
                             reason=f"réinscription par le lien (campagne {link.campaign.id})")

@@ -32,10 +32,11 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from . import ddb, records
-from .ids import make_token
-from .mime import Prepared, build_message, personalise, prepare
-from .pacing import Pacer, backoff
+from convier.store import ddb
+from convier.store import records
+from convier.domain.ids import make_token
+from convier.domain.mime import Prepared, build_message, personalise, prepare
+from convier.domain.pacing import Pacer, backoff
 
 log = logging.getLogger("convier.send")
 

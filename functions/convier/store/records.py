@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import ddb
-from .ddb import now_iso
-from .mime import MessageTemplate
+from convier.store import ddb
+from convier.store.ddb import now_iso
+from convier.domain.mime import MessageTemplate
 
 DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from . import ddb
-from .ddb import now_iso
-from .ids import subscriber_id
+from convier.store import ddb
+from convier.store.ddb import now_iso
+from convier.domain.ids import subscriber_id
 
 log = logging.getLogger(__name__)
 

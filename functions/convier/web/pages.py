@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from email.utils import parseaddr
 
-from . import frdates
-from .rsvp import ANSWER_FR, Link, Outcome, Rsvp
+from convier.domain import dates
+from convier.domain.event import google_link, outlook_link
+from convier.services.rsvp import ANSWER_FR, Link, Outcome, Rsvp
 
 SITE_NAME = "Invitations"
 _ENV = None
@@ -46,10 +47,10 @@ def _render(name: str, **context) -> str:
 def french_moment(stamp: str) -> str:
     """'24 janvier 2023 à 10 h 05' in Paris time; the stamp itself when it cannot be read."""
     try:
-        moment = frdates.paris(dt.datetime.fromisoformat(stamp))
+        moment = dates.paris(dt.datetime.fromisoformat(stamp))
     except (TypeError, ValueError):
         return stamp
-    return f"{frdates.day_number(moment.day)} {frdates.MONTHS[moment.month - 1]} {moment.year} à {moment:%H} h {moment:%M}"
+    return f"{dates.day_number(moment.day)} {dates.MONTHS[moment.month - 1]} {moment.year} à {moment:%H} h {moment:%M}"
 
 
 def _common(link: Link) -> dict:
@@ -67,11 +68,9 @@ def rsvp_page(link: Link, current: Rsvp, *, preselect: str = "", outcome: Outcom
     selected = preselect if preselect in context["answers"] else current.answer
     calendar = None
     if outcome is not None and link.event.start:
-        from . import ics
-
         details = f"{context['title']} — {link.event.when}".strip(" —")
-        calendar = {"ics": f"{link.token}/event.ics", "google": ics.google_link(link.event, context["title"], details),
-                    "outlook": ics.outlook_link(link.event, context["title"], details)}
+        calendar = {"ics": f"{link.token}/event.ics", "google": google_link(link.event, context["title"], details),
+                    "outlook": outlook_link(link.event, context["title"], details)}
     return _render("rsvp.html.j2", **context, current=current, selected=selected, outcome=outcome,
                    error=error, calendar=calendar, answered_at=french_moment(current.at))
 

@@ -1,0 +1,5 @@
+import sys
+
+from convier.cli.app import main
+
+sys.exit(main())

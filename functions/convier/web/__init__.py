@@ -1,0 +1,1 @@
+"""Pages and forms of the HTTP functions (recipient pages; the staff console next)."""
