@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from convier.store import keys
 from convier.store import ddb
 from convier.services import feedback
 from convier.store import records
@@ -117,12 +118,12 @@ def sid_of(settings, address: str) -> str:
 
 
 def send_record(settings, campaign_id: str, address: str) -> dict:
-    return ddb.get(settings.clients.dynamodb, settings.settings.table, records.campaign_pk(campaign_id),
+    return ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id),
                    f"SEND#{sid_of(settings, address)}")
 
 
 def meta(settings, campaign_id: str) -> dict:
-    return ddb.get(settings.clients.dynamodb, settings.settings.table, records.campaign_pk(campaign_id), "META")
+    return ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")
 
 
 @pytest.mark.parametrize("name, status", [("bounce-permanent", subscribers.BOUNCED), ("complaint", subscribers.COMPLAINED)])

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
+from convier.store import keys
 from convier.store import ddb
 from convier.store import records
 from convier.store import subscribers
@@ -223,7 +224,7 @@ def test_the_campaign_send_sample_through_the_campaign_handler(cli, settings, tm
     assert set(event) == {"action", "campaign"}
     event["campaign"] = campaign_id
     assert campaign_handler.handler(event, None) == {"ok": True, "enqueued": 3}  # env: the `cli` fixture's
-    meta = ddb.get(settings.clients.dynamodb, settings.settings.table, records.campaign_pk(campaign_id), "META")
+    meta = ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")
     assert meta["status"] == records.SENDING and meta["enqueued"] == 3
     assert campaign_handler.handler({"action": "status", "campaign": campaign_id}, None)["ok"] is True
     unknown = campaign_handler.handler({"action": "send", "campaign": "20990101-ffffff"}, None)

@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from icalendar import Calendar
 
+from convier.store import keys
 from convier.store import ddb
 from convier.store import records
 from convier.store import subscribers
@@ -39,7 +40,7 @@ def export(cli, campaign_id) -> list[dict]:
 
 
 def rsvp_items(settings, campaign_id):
-    return list(ddb.query(settings.clients.dynamodb, settings.settings.table, records.campaign_pk(campaign_id), "RSVP#"))
+    return list(ddb.query(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "RSVP#"))
 
 
 @pytest.fixture

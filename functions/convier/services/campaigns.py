@@ -16,6 +16,7 @@ from convier.store import subscribers
 from convier.errors import InputError
 from convier.domain.pacing import recipients_per_message
 from convier.services.sending import BATCH_SIZE, message_body, send_rate
+from convier.store import keys
 
 
 def new_campaign_id(today: dt.date | None = None) -> str:
@@ -50,7 +51,7 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
         warnings=rendered.warnings)
     dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
                     ConditionExpression="attribute_not_exists(PK)")
-    ddb.batch_write(dynamo, table, [{"PK": "CAMPAIGNS", "SK": campaign_id, "list": list_name,
+    ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
     counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
@@ -81,7 +82,7 @@ def require(clients, settings, campaign_id: str) -> records.Campaign:
 
 
 def list_campaigns(clients, settings) -> list[dict]:
-    return list(ddb.query(clients.dynamodb, settings.table, "CAMPAIGNS"))
+    return list(ddb.query(clients.dynamodb, settings.table, keys.CAMPAIGNS))
 
 
 def fan_out(clients, settings, campaign_id: str) -> int:
@@ -104,7 +105,7 @@ def fan_out(clients, settings, campaign_id: str) -> int:
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)])
         if result.get("Failed"):
             raise RuntimeError(f"SQS a refusé {len(result['Failed'])} messages : {result['Failed'][0]}")
-    dynamo.update_item(TableName=table, Key=ddb.key(records.campaign_pk(campaign_id), "META"),
+    dynamo.update_item(TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
                        UpdateExpression="ADD enqueued :n SET started_at = if_not_exists(started_at, :t)",
                        ExpressionAttributeValues={":n": {"N": str(len(pending))}, ":t": {"S": records.now_iso()}})
     return len(pending)
@@ -177,7 +178,7 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
                           {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
     from convier.services.feedback import COUNTERS, counters as feedback_counters
 
-    meta = ddb.get(clients.dynamodb, settings.table, records.campaign_pk(campaign_id), "META",
+    meta = ddb.get(clients.dynamodb, settings.table, *keys.campaign_key(campaign_id),
                    projection=", ".join(COUNTERS.values())) or {}
     return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers,
                   feedback=feedback_counters(meta), **counts)

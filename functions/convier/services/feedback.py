@@ -28,6 +28,7 @@ from convier.store import ddb
 from convier.store import records
 from convier.store import subscribers
 from convier.domain.ids import subscriber_id
+from convier.store import keys
 
 log = logging.getLogger("convier.feedback")
 
@@ -170,7 +171,7 @@ def record_outcome(dynamo, table: str, feedback: Feedback, sid: str) -> bool:
     """
     outcome = feedback.outcome
     stamp = feedback.at or records.now_iso()
-    pk = records.campaign_pk(feedback.campaign)
+    pk = keys.campaign_pk(feedback.campaign)
     fields = {f"{outcome}_at": stamp, "bounce_type": feedback.bounce_type, "bounce_subtype": feedback.bounce_subtype,
               f"{outcome}_detail": feedback.detail}
     fields = {k: v for k, v in fields.items() if v}
@@ -179,12 +180,12 @@ def record_outcome(dynamo, table: str, feedback: Feedback, sid: str) -> bool:
     sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
     try:
         dynamo.transact_write_items(TransactItems=[
-            {"Update": {"TableName": table, "Key": ddb.key(pk, f"SEND#{sid}"),
+            {"Update": {"TableName": table, "Key": ddb.key(pk, keys.send_sk(sid)),
                         "UpdateExpression": "SET " + ", ".join(sets),
                         "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#f0)",
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": values}},
-            {"Update": {"TableName": table, "Key": ddb.key(pk, "META"),
+            {"Update": {"TableName": table, "Key": ddb.key(pk, keys.META),
                         "UpdateExpression": "ADD #n :one",
                         "ConditionExpression": "attribute_exists(PK)",
                         "ExpressionAttributeNames": {"#n": COUNTERS[outcome]},
@@ -201,7 +202,7 @@ def record_outcome(dynamo, table: str, feedback: Feedback, sid: str) -> bool:
 def _set_worst_outcome(dynamo, table: str, pk: str, sid: str, outcome: str) -> None:
     try:
         dynamo.update_item(
-            TableName=table, Key=ddb.key(pk, f"SEND#{sid}"),
+            TableName=table, Key=ddb.key(pk, keys.send_sk(sid)),
             UpdateExpression="SET outcome = :o, outcome_rank = :r",
             ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(outcome_rank) OR outcome_rank < :r)",
             ExpressionAttributeValues={":o": {"S": outcome}, ":r": {"N": str(RANK[outcome])}})

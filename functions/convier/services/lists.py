@@ -14,6 +14,7 @@ from convier.store import subscribers
 from convier.domain.ids import subscriber_id
 from convier.inputs.listfile import ListFile
 from convier.store.subscribers import SUBSCRIBED, Subscriber
+from convier.store import keys
 
 CHUNK = 500  # items per progress step
 WRITERS = 4  # batch writes in flight at once
@@ -108,7 +109,7 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
 def _update(ddb_client, table: str, sub: Subscriber, stamp: str) -> None:
     """Names, address and attributes only: a concurrent unsubscribe is never overwritten."""
     ddb_client.update_item(
-        TableName=table, Key=ddb.key(subscribers.list_pk(sub.list_name), f"SUB#{sub.sid}"),
+        TableName=table, Key=ddb.key(*keys.subscriber_key(sub.list_name, sub.sid)),
         UpdateExpression="SET email = :e, first_name = :f, last_name = :l, attributes = :a, updated_at = :t",
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues={":e": {"S": sub.email}, ":f": {"S": sub.first_name},
@@ -176,15 +177,15 @@ def forget(ddb_client, table: str, address: str, id_key: bytes, outbox: Path | N
     done = Forgotten(sid)
     lists = set(subscribers.lists_of(ddb_client, table, sid)) | set(subscribers.list_names(ddb_client, table))
     for list_name in sorted(lists):
-        if _delete(ddb_client, table, subscribers.list_pk(list_name), f"SUB#{sid}"):
+        if _delete(ddb_client, table, *keys.subscriber_key(list_name, sid)):
             done.lists.append(list_name)
-        _delete(ddb_client, table, subscribers.member_pk(sid), subscribers.list_pk(list_name))
-    for item in ddb.query(ddb_client, table, "CAMPAIGNS", consistent=True):
+        _delete(ddb_client, table, keys.member_pk(sid), keys.list_pk(list_name))
+    for item in ddb.query(ddb_client, table, keys.CAMPAIGNS, consistent=True):
         campaign_id = item["SK"]
-        for kind in ("SEND", "RSVP"):
-            if _delete(ddb_client, table, f"CAMPAIGN#{campaign_id}", f"{kind}#{sid}"):
+        for kind, sk in (("SEND", keys.send_sk(sid)), ("RSVP", keys.rsvp_sk(sid))):
+            if _delete(ddb_client, table, keys.campaign_pk(campaign_id), sk):
                 done.campaign_records.append((campaign_id, kind))
-    done.suppression = _delete(ddb_client, table, subscribers.SUPPRESSED_PK, sid)
+    done.suppression = _delete(ddb_client, table, keys.SUPPRESSED, sid)
     if outbox and Path(outbox).is_dir():
         from convier.local.outbox import forget as forget_outbox
 

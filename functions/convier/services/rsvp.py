@@ -1,8 +1,6 @@
 """Answers to an invitation: who comes, who does not, who waits for a place.
 
-| PK              | SK          | holds                                                              |
-| CAMPAIGN#{id}   | META        | + `confirmed` and `waiting` counters (only with a capacity)        |
-| CAMPAIGN#{id}   | RSVP#{sid}  | answer, time, place (confirmed / waiting), waiting since, history  |
+Keys and the item layout: store/keys.py. `confirmed` and `waiting` counters sit on the campaign (only with a capacity).
 
 Every change of an answer is one write of the RSVP item conditioned on the version
 read (last one wins, none is lost), together with the campaign's counters in one
@@ -23,6 +21,7 @@ from convier.store import subscribers
 from convier.store.ddb import now_iso
 from convier.domain.event import Event
 from convier.domain.ids import read_token
+from convier.store import keys
 
 YES, NO, MAYBE = "yes", "no", "maybe"
 ANSWERS = (YES, NO, MAYBE)
@@ -31,10 +30,6 @@ CONFIRMED, WAITING = "confirmed", "waiting"
 MAX_HISTORY = 50  # changes kept per answer
 MAX_ATTEMPTS = 10  # optimistic retries when answers change at the same moment
 
-
-
-def rsvp_sk(sid: str) -> str:
-    return f"RSVP#{sid}"
 
 
 class TooManyConflicts(RuntimeError):
@@ -58,13 +53,13 @@ class Rsvp:
         return bool(self.answer)
 
     def to_item(self) -> dict:
-        return {"PK": records.campaign_pk(self.campaign_id), "SK": rsvp_sk(self.sid), "sid": self.sid,
+        return {"PK": keys.campaign_pk(self.campaign_id), "SK": keys.rsvp_sk(self.sid), "sid": self.sid,
                 "answer": self.answer, "at": self.at, "place": self.place, "waiting_since": self.waiting_since,
                 "history": list(self.history), "version": self.version}
 
     @classmethod
     def from_item(cls, item: dict) -> "Rsvp":
-        return cls(campaign_id=item["PK"].split("#", 1)[1], sid=item.get("sid") or item["SK"][5:],
+        return cls(campaign_id=keys.after(keys.CAMPAIGN, item["PK"]), sid=item.get("sid") or keys.after(keys.RSVP, item["SK"]),
                    answer=item.get("answer", ""), at=item.get("at", ""), place=item.get("place", ""),
                    waiting_since=item.get("waiting_since", ""), history=tuple(item.get("history") or ()),
                    version=int(item.get("version", 1)))
@@ -107,7 +102,7 @@ def resolve_link(dynamo, table: str, link_keys: tuple[bytes, ...], token: str) -
 # --- reading -------------------------------------------------------------------------------------
 
 def get_rsvp(dynamo, table: str, campaign_id: str, sid: str, *, with_position: bool = False) -> Rsvp:
-    item = ddb.get(dynamo, table, records.campaign_pk(campaign_id), rsvp_sk(sid))
+    item = ddb.get(dynamo, table, keys.campaign_pk(campaign_id), keys.rsvp_sk(sid))
     rsvp = Rsvp.from_item(item) if item else Rsvp(campaign_id=campaign_id, sid=sid)
     if with_position and rsvp.place == WAITING:
         queue = [r.sid for r in waiting_list(dynamo, table, campaign_id)]
@@ -118,7 +113,7 @@ def get_rsvp(dynamo, table: str, campaign_id: str, sid: str, *, with_position: b
 def all_rsvps(dynamo, table: str, campaign_id: str) -> dict[str, Rsvp]:
     """sid → answer, waiting positions filled in."""
     found = {item["sid"]: Rsvp.from_item(item) for item in
-             ddb.query(dynamo, table, records.campaign_pk(campaign_id), "RSVP#", consistent=True)}
+             ddb.query(dynamo, table, keys.campaign_pk(campaign_id), keys.RSVP, consistent=True)}
     queue = sorted((r for r in found.values() if r.place == WAITING), key=lambda r: (r.waiting_since, r.sid))
     for rank, r in enumerate(queue, 1):
         found[r.sid] = replace(r, position=rank)
@@ -132,7 +127,7 @@ def waiting_list(dynamo, table: str, campaign_id: str) -> list[Rsvp]:
 
 
 def counters(dynamo, table: str, campaign_id: str) -> tuple[int, int]:
-    meta = ddb.get(dynamo, table, records.campaign_pk(campaign_id), "META", projection="confirmed, waiting") or {}
+    meta = ddb.get(dynamo, table, *keys.campaign_key(campaign_id), projection="confirmed, waiting") or {}
     return int(meta.get("confirmed") or 0), int(meta.get("waiting") or 0)
 
 
@@ -157,7 +152,7 @@ def _version_condition(old: Rsvp) -> dict:
 
 
 def _counter_update(table: str, campaign: records.Campaign, confirmed: int, waiting: int) -> dict:
-    update = {"TableName": table, "Key": ddb.key(records.campaign_pk(campaign.id), "META"),
+    update = {"TableName": table, "Key": ddb.key(*keys.campaign_key(campaign.id)),
               "UpdateExpression": "ADD confirmed :dc, waiting :dw",
               "ExpressionAttributeValues": {":dc": {"N": str(confirmed)}, ":dw": {"N": str(waiting)}}}
     if confirmed > 0:  # taking a place: only while one is free

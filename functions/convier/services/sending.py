@@ -37,6 +37,7 @@ from convier.store import records
 from convier.domain.ids import make_token
 from convier.domain.mime import Prepared, build_message, personalise, prepare
 from convier.domain.pacing import Pacer, backoff
+from convier.store import keys
 
 log = logging.getLogger("convier.send")
 
@@ -140,20 +141,19 @@ def process_message(body: dict, sender: Sender) -> Counts:
 
     # Existing send records are not read: the conditional claim finds them (sent, skipped, or claimed by a
     # worker that died: never again), and on a first delivery, which is nearly every one, there are none.
-    keys = [(f"LIST#{list_name}", f"SUB#{sid}") for sid in sids]
-    keys += [("SUPPRESSED", sid) for sid in sids]
-    found_items = ddb.batch_get(dynamo, settings.table, keys)
+    wanted = [keys.subscriber_key(list_name, sid) for sid in sids] + [keys.suppression_key(sid) for sid in sids]
+    found_items = ddb.batch_get(dynamo, settings.table, wanted)
 
     to_send, skipped = [], []
     stamp = records.now_iso()
     for sid in sids:
-        sub = found_items.get((f"LIST#{list_name}", f"SUB#{sid}"))
+        sub = found_items.get(keys.subscriber_key(list_name, sid))
         reason = ""
         if sub is None:
             reason = "absent"
         elif sub.get("status", "subscribed") != "subscribed":
             reason = sub["status"]
-        elif ("SUPPRESSED", sid) in found_items:
+        elif keys.suppression_key(sid) in found_items:
             reason = "suppressed"
         if reason:
             skipped.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
@@ -168,7 +168,7 @@ def process_message(body: dict, sender: Sender) -> Counts:
         if sender.time_left() < RECIPIENT_MARGIN:  # stop cleanly before Lambda's timeout: the rest, unclaimed,
             counts.unfinished = len(to_send) - done  # comes back with the message
             break
-        sid = sub["SK"][4:]
+        sid = keys.after(keys.SUB, sub["SK"])
         claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso())
         if not records.claim_one(dynamo, settings.table, claim):
             counts.duplicates_avoided += 1  # another worker has it

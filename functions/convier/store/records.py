@@ -1,11 +1,6 @@
 """Campaign records in the table: the campaign itself and one send record per recipient.
 
-On the send path: standard library and the ddb helpers only.
-
-| PK              | SK          | holds                                              |
-| CAMPAIGNS       | {id}        | index of campaigns (erasure walks it)              |
-| CAMPAIGN#{id}   | META        | list, subject, status, stored parts, event, counts |
-| CAMPAIGN#{id}   | SEND#{sid}  | claimed / sent / failed / skipped, SES id, times   |
+On the send path: standard library and the ddb helpers only. Keys: store/keys.py.
 """
 
 from __future__ import annotations
@@ -15,15 +10,12 @@ from dataclasses import dataclass, field
 from convier.store import ddb
 from convier.store.ddb import now_iso
 from convier.domain.mime import MessageTemplate
+from convier.store import keys
 
 DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
 UNKNOWN_AFTER = 120  # seconds: a claim older than this with no result is `unknown`, never resent
 
-
-
-def campaign_pk(campaign_id: str) -> str:
-    return f"CAMPAIGN#{campaign_id}"
 
 
 @dataclass(frozen=True)
@@ -42,7 +34,7 @@ class Campaign:
     warnings: tuple[str, ...] = ()
 
     def to_item(self) -> dict:
-        return {"PK": campaign_pk(self.id), "SK": "META", "id": self.id, "list": self.list_name,
+        return {"PK": keys.campaign_pk(self.id), "SK": keys.META, "id": self.id, "list": self.list_name,
                 "status": self.status, "template": self.template.to_dict(), "title": self.title,
                 "post": self.post, "event": self.event, "capacity": self.capacity, "answers": list(self.answers),
                 "created_at": self.created_at, "enqueued": self.enqueued, "warnings": list(self.warnings),
@@ -59,18 +51,18 @@ class Campaign:
 
 
 def load_campaign(client, table: str, campaign_id: str) -> Campaign | None:
-    item = ddb.get(client, table, campaign_pk(campaign_id), "META")
+    item = ddb.get(client, table, *keys.campaign_key(campaign_id))
     return Campaign.from_item(item) if item else None
 
 
 def campaign_status(client, table: str, campaign_id: str) -> str | None:
-    item = ddb.get(client, table, campaign_pk(campaign_id), "META", projection="status")
+    item = ddb.get(client, table, *keys.campaign_key(campaign_id), projection="status")
     return item["status"] if item else None
 
 
 def set_campaign_status(client, table: str, campaign_id: str, status: str, *, only_from: tuple[str, ...] = ()) -> bool:
     """Changes the status; with `only_from`, only from one of those (returns False otherwise)."""
-    kwargs = {"TableName": table, "Key": ddb.key(campaign_pk(campaign_id), "META"),
+    kwargs = {"TableName": table, "Key": ddb.key(*keys.campaign_key(campaign_id)),
               "UpdateExpression": "SET #s = :s, updated_at = :t",
               "ExpressionAttributeNames": {"#s": "status"},
               "ExpressionAttributeValues": {":s": {"S": status}, ":t": {"S": now_iso()}},
@@ -88,12 +80,12 @@ def set_campaign_status(client, table: str, campaign_id: str, status: str, *, on
 
 def send_records(client, table: str, campaign_id: str) -> dict[str, dict]:
     """sid → send record, every page."""
-    return {item["SK"][5:]: item for item in
-            ddb.query(client, table, campaign_pk(campaign_id), "SEND#", consistent=True)}
+    return {keys.after(keys.SEND, item["SK"]): item for item in
+            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True)}
 
 
 def send_item(campaign_id: str, sid: str, state: str, **fields) -> dict:
-    return {"PK": campaign_pk(campaign_id), "SK": f"SEND#{sid}", "state": state, **fields}
+    return {"PK": keys.campaign_pk(campaign_id), "SK": keys.send_sk(sid), "state": state, **fields}
 
 
 _CLAIMABLE = {"ConditionExpression": "attribute_not_exists(SK) OR #st = :failed",

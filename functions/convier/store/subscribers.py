@@ -1,11 +1,6 @@
-"""Mailing lists in the table: lists, subscribers, their status and consent, suppressions, erasure.
+"""Mailing lists in the table: lists, subscribers, their status and consent, suppressions.
 
-| PK                  | SK            | holds                                                          |
-| LIST#{list}         | META          | name, created/updated, last import, counts at last change      |
-| LIST#{list}         | SUB#{sid}     | email, names, attributes, status (+ history), consent          |
-| SUBSCRIBER#{sid}    | LIST#{list}   | membership index: erasure and suppression find every list      |
-| SUPPRESSED          | {sid}         | reason (bounced, complained), time                             |
-
+Keys: store/keys.py (the schema table is there, once).
 Standard library and the ddb helpers only: the send and web paths import this.
 Logs name subscribers by id only, never by address.
 """
@@ -18,6 +13,7 @@ from dataclasses import dataclass, field
 from convier.store import ddb
 from convier.store.ddb import now_iso
 from convier.domain.ids import subscriber_id
+from convier.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +21,8 @@ SUBSCRIBED, UNSUBSCRIBED, BOUNCED, COMPLAINED = "subscribed", "unsubscribed", "b
 STATUSES = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED, COMPLAINED)
 STATUS_FR = {SUBSCRIBED: "inscrit", UNSUBSCRIBED: "désinscrit", BOUNCED: "en échec (rebond)",
              COMPLAINED: "plainte"}
-SUPPRESSED_PK = "SUPPRESSED"
 MAX_HISTORY = 20  # status changes kept per subscriber
 
-
-
-def list_pk(list_name: str) -> str:
-    return f"LIST#{list_name}"
-
-
-def member_pk(sid: str) -> str:
-    return f"SUBSCRIBER#{sid}"
 
 
 @dataclass(frozen=True)
@@ -55,40 +42,40 @@ class Subscriber:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
     def to_item(self, **extra) -> dict:
-        return {"PK": list_pk(self.list_name), "SK": f"SUB#{self.sid}", "sid": self.sid, "email": self.email,
+        return {"PK": keys.list_pk(self.list_name), "SK": keys.sub_sk(self.sid), "sid": self.sid, "email": self.email,
                 "first_name": self.first_name, "last_name": self.last_name, "attributes": dict(self.attributes),
                 "status": self.status, "consent_source": self.consent_source, "consent_at": self.consent_at,
                 "list": self.list_name, **extra}
 
     @classmethod
     def from_item(cls, item: dict) -> "Subscriber":
-        return cls(sid=item.get("sid") or item["SK"][4:], email=item["email"],
+        return cls(sid=item.get("sid") or keys.after(keys.SUB, item["SK"]), email=item["email"],
                    first_name=item.get("first_name", ""), last_name=item.get("last_name", ""),
                    attributes={k: str(v) for k, v in (item.get("attributes") or {}).items()},
                    status=item.get("status", SUBSCRIBED), consent_source=item.get("consent_source", ""),
                    consent_at=item.get("consent_at", ""),
-                   list_name=item.get("list") or item["PK"].split("#", 1)[1])
+                   list_name=item.get("list") or keys.after(keys.LIST, item["PK"]))
 
 
 def membership_item(list_name: str, sid: str) -> dict:
-    return {"PK": member_pk(sid), "SK": list_pk(list_name), "list": list_name}
+    return {"PK": keys.member_pk(sid), "SK": keys.list_pk(list_name), "list": list_name}
 
 
 # --- lists ---------------------------------------------------------------------------------------
 
 def list_exists(ddb_client, table: str, list_name: str) -> bool:
-    return ddb.get(ddb_client, table, list_pk(list_name), "META", projection="PK") is not None
+    return ddb.get(ddb_client, table, keys.list_pk(list_name), keys.META, projection="PK") is not None
 
 
 def list_meta(ddb_client, table: str, list_name: str) -> dict | None:
-    return ddb.get(ddb_client, table, list_pk(list_name), "META")
+    return ddb.get(ddb_client, table, keys.list_pk(list_name), keys.META)
 
 
 def ensure_list(ddb_client, table: str, list_name: str) -> None:
     """Creates the list's META item unless it exists."""
     try:
         ddb_client.put_item(TableName=table, Item=ddb.to_item(
-            {"PK": list_pk(list_name), "SK": "META", "name": list_name, "created_at": now_iso(), "counts": {}}),
+            {"PK": keys.list_pk(list_name), "SK": keys.META, "name": list_name, "created_at": now_iso(), "counts": {}}),
             ConditionExpression="attribute_not_exists(PK)")
     except ddb_client.exceptions.ConditionalCheckFailedException:
         pass
@@ -97,7 +84,7 @@ def ensure_list(ddb_client, table: str, list_name: str) -> None:
 def update_list_meta(ddb_client, table: str, list_name: str, **values) -> None:
     names = {f"#k{i}": k for i, k in enumerate(values)}
     ddb_client.update_item(
-        TableName=table, Key=ddb.key(list_pk(list_name), "META"),
+        TableName=table, Key=ddb.key(keys.list_pk(list_name), keys.META),
         UpdateExpression="SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues={f":v{i}": ddb.to_value(v) for i, v in enumerate(values.values())})
@@ -106,11 +93,11 @@ def update_list_meta(ddb_client, table: str, list_name: str, **values) -> None:
 def list_names(ddb_client, table: str) -> list[str]:
     """Every list, by name (a Scan for META items: lists are few, this is for `lists show`)."""
     names, kwargs = [], {"TableName": table, "FilterExpression": "SK = :meta AND begins_with(PK, :list)",
-                         "ExpressionAttributeValues": {":meta": {"S": "META"}, ":list": {"S": "LIST#"}},
+                         "ExpressionAttributeValues": {":meta": {"S": keys.META}, ":list": {"S": keys.LIST}},
                          "ProjectionExpression": "PK"}
     while True:
         page = ddb_client.scan(**kwargs)
-        names += [item["PK"]["S"][5:] for item in page.get("Items", [])]
+        names += [keys.after(keys.LIST, item["PK"]["S"]) for item in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
             return sorted(names)
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -119,7 +106,7 @@ def list_names(ddb_client, table: str) -> list[str]:
 def count_by_status(ddb_client, table: str, list_name: str) -> dict[str, int]:
     """{status: count} for every status (zeros included), counted from the items themselves."""
     counts = dict.fromkeys(STATUSES, 0)
-    for item in ddb.query(ddb_client, table, list_pk(list_name), "SUB#", projection="status"):
+    for item in ddb.query(ddb_client, table, keys.list_pk(list_name), keys.SUB, projection="status"):
         status = item.get("status", SUBSCRIBED)
         counts[status] = counts.get(status, 0) + 1
     return counts
@@ -129,18 +116,18 @@ def count_by_status(ddb_client, table: str, list_name: str) -> dict[str, int]:
 
 def iter_subscribers(ddb_client, table: str, list_name: str):
     """Every subscriber of a list, page after page (a paginated Query)."""
-    for item in ddb.query(ddb_client, table, list_pk(list_name), "SUB#"):
+    for item in ddb.query(ddb_client, table, keys.list_pk(list_name), keys.SUB):
         yield Subscriber.from_item(item)
 
 
 def subscriber_ids(ddb_client, table: str, list_name: str):
     """The ids of a list's subscribers only: what the fan-out needs, a fraction of the bytes to page through."""
-    for item in ddb.query(ddb_client, table, list_pk(list_name), "SUB#", projection="SK"):
-        yield item["SK"][4:]
+    for item in ddb.query(ddb_client, table, keys.list_pk(list_name), keys.SUB, projection="SK"):
+        yield keys.after(keys.SUB, item["SK"])
 
 
 def get_subscriber(ddb_client, table: str, list_name: str, sid: str) -> Subscriber | None:
-    item = ddb.get(ddb_client, table, list_pk(list_name), f"SUB#{sid}")
+    item = ddb.get(ddb_client, table, *keys.subscriber_key(list_name, sid))
     return Subscriber.from_item(item) if item else None
 
 
@@ -155,7 +142,7 @@ def set_status(ddb_client, table: str, list_name: str, sid: str, status: str, re
     change = {"status": status, "at": stamp, "reason": reason}
     try:
         ddb_client.update_item(
-            TableName=table, Key=ddb.key(list_pk(list_name), f"SUB#{sid}"),
+            TableName=table, Key=ddb.key(*keys.subscriber_key(list_name, sid)),
             UpdateExpression="SET #s = :s, status_at = :t, status_reason = :r, "
                              "history = list_append(if_not_exists(history, :empty), :change)",
             ConditionExpression="attribute_exists(PK) AND #s <> :s",
@@ -170,7 +157,7 @@ def set_status(ddb_client, table: str, list_name: str, sid: str, status: str, re
 
 def lists_of(ddb_client, table: str, sid: str) -> list[str]:
     """Every list the subscriber belongs to (the membership index)."""
-    return [item["list"] for item in ddb.query(ddb_client, table, member_pk(sid), "LIST#", consistent=True)]
+    return [item["list"] for item in ddb.query(ddb_client, table, keys.member_pk(sid), keys.LIST, consistent=True)]
 
 
 # --- suppression ---------------------------------------------------------------------------------
@@ -188,7 +175,7 @@ def suppress(ddb_client, table: str, address_or_sid: str, reason: str, *, id_key
     status in every list it belongs to. Pass `id_key` when giving an address. Returns the sid."""
     sid = _sid_of(address_or_sid, id_key)
     ddb_client.put_item(TableName=table, Item=ddb.to_item(
-        {"PK": SUPPRESSED_PK, "SK": sid, "reason": reason, "at": now_iso()}))
+        {"PK": keys.SUPPRESSED, "SK": sid, "reason": reason, "at": now_iso()}))
     if reason in (BOUNCED, COMPLAINED):
         for list_name in lists_of(ddb_client, table, sid):
             set_status(ddb_client, table, list_name, sid, reason, reason="suppression")
@@ -197,9 +184,9 @@ def suppress(ddb_client, table: str, address_or_sid: str, reason: str, *, id_key
 
 
 def is_suppressed(ddb_client, table: str, sid: str) -> bool:
-    return ddb.get(ddb_client, table, SUPPRESSED_PK, sid, projection="PK") is not None
+    return ddb.get(ddb_client, table, keys.SUPPRESSED, sid, projection="PK") is not None
 
 
 def suppressions(ddb_client, table: str) -> dict[str, str]:
     """sid → reason, for every suppressed address."""
-    return {item["SK"]: item.get("reason", "") for item in ddb.query(ddb_client, table, SUPPRESSED_PK)}
+    return {item["SK"]: item.get("reason", "") for item in ddb.query(ddb_client, table, keys.SUPPRESSED)}

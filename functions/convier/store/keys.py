@@ -1,0 +1,71 @@
+"""Every key of the one table, built and parsed here and nowhere else.
+
+| PK                 | SK                | holds                                                          |
+| ------------------ | ----------------- | -------------------------------------------------------------- |
+| `LIST#{list}`      | `META`            | name, created/updated, last import, counts at last change      |
+| `LIST#{list}`      | `SUB#{sid}`       | address, names, attributes, status (+ history), consent        |
+| `SUBSCRIBER#{sid}` | `LIST#{list}`     | membership index: erasure and suppression find every list      |
+| `SUPPRESSED`       | `{sid}`           | reason (bounced, complained, forgotten opt-out), time          |
+| `CAMPAIGNS`        | `{id}`            | index of campaigns: list, subject, created (lists and erasure) |
+| `CAMPAIGN#{id}`    | `META`            | list, subject, status, stored parts, event, answers            |
+| `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / skipped, SES message id, times       |
+| `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
+
+A subscriber id (`sid`) is a keyed hash of the normalised address (domain.ids): keys never hold an address.
+Standard library only: every runtime imports this.
+"""
+
+from __future__ import annotations
+
+META = "META"
+CAMPAIGNS = "CAMPAIGNS"
+SUPPRESSED = "SUPPRESSED"
+LIST = "LIST#"
+SUB = "SUB#"
+SUBSCRIBER = "SUBSCRIBER#"
+CAMPAIGN = "CAMPAIGN#"
+SEND = "SEND#"
+RSVP = "RSVP#"
+
+
+def list_pk(list_name: str) -> str:
+    return LIST + list_name
+
+
+def sub_sk(sid: str) -> str:
+    return SUB + sid
+
+
+def member_pk(sid: str) -> str:
+    return SUBSCRIBER + sid
+
+
+def campaign_pk(campaign_id: str) -> str:
+    return CAMPAIGN + campaign_id
+
+
+def send_sk(sid: str) -> str:
+    return SEND + sid
+
+
+def rsvp_sk(sid: str) -> str:
+    return RSVP + sid
+
+
+def subscriber_key(list_name: str, sid: str) -> tuple[str, str]:
+    return list_pk(list_name), sub_sk(sid)
+
+
+def suppression_key(sid: str) -> tuple[str, str]:
+    return SUPPRESSED, sid
+
+
+def campaign_key(campaign_id: str) -> tuple[str, str]:
+    return campaign_pk(campaign_id), META
+
+
+def after(prefix: str, key: str) -> str:
+    """The name or id inside a key: after(SUB, 'SUB#ab12') == 'ab12'."""
+    if not key.startswith(prefix):
+        raise ValueError(f"clé {key!r} : {prefix!r} attendu")
+    return key[len(prefix):]
