@@ -152,15 +152,13 @@ def cmd_show(args) -> int:
 # --- subscribers forget ---------------------------------------------------------------------------
 
 def cmd_forget(args) -> int:
-    from convier.local import embedded
+    from convier.cli.target import local_erasers
     from convier.services import lists
 
     settings, clients = _resolve(args)
-    done = lists.forget(clients.dynamodb, settings.table, args.email, clients.keys.id_key, outbox=settings.outbox)
-    scrubbed = 0
-    if settings.home and (Path(settings.home) / embedded.RECORDING_FILE).exists():
-        scrubbed = embedded.scrub_recording(settings.home, args.email, done.sid)
-    if not done.anything and not scrubbed:
+    done = lists.forget(clients.dynamodb, settings.table, args.email, clients.keys.id_key,
+                        erasers=local_erasers(settings))
+    if not done.anything:
         console.print("Cette adresse n'apparaît nulle part : rien à effacer.")
         return 0
     console.print(f"Effacé pour l'abonné {done.sid} :")
@@ -171,10 +169,9 @@ def cmd_forget(args) -> int:
         console.print(f"  campagne {campaign_id} : enregistrement d'{what} supprimé")
     if done.suppression:
         console.print("  blocage (rebond ou plainte) supprimé")
-    if done.files:
-        console.print(f"  boîte d'envoi locale : {_plural(len(done.files), 'fichier')} supprimé(s)")
-    if scrubbed:
-        console.print(f"  historique du serveur local : {_plural(scrubbed, 'requête')} réécrite(s) ou retirée(s)")
+    for (where, unit, what), count in done.elsewhere.items():
+        if count:
+            console.print(f"  {where} : {_plural(count, unit)} {what}")
     return 0
 
 

@@ -130,3 +130,18 @@ def resolve_stack(name: str, *, endpoint_url: str | None, region: str,
                                 name)
     settings = settings_from_outputs(outputs, region, stack=name, endpoint_url=endpoint_url)
     return settings, Clients(settings)
+
+
+def local_erasers(settings: Settings) -> dict:
+    """What `subscribers forget` must reach outside the table on the embedded default: the outbox copies and
+    the moto recording (a restart replays it). Nothing on a stack. Labels: (where, unit, what happened)."""
+    from convier.local import outbox
+
+    erasers = {}
+    if settings.outbox and Path(settings.outbox).is_dir():
+        erasers[("boîte d'envoi locale", "fichier", "supprimé(s)")] = lambda address, sid: len(
+            outbox.forget(Path(settings.outbox), sid))
+    if settings.home and (Path(settings.home) / embedded.RECORDING_FILE).exists():
+        erasers[("historique du serveur local", "requête", "réécrite(s) ou retirée(s)")] = lambda address, sid: (
+            embedded.scrub_recording(settings.home, address, sid))
+    return erasers

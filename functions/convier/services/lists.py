@@ -7,7 +7,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, Mapping, TextIO
 
 from convier.store import ddb
 from convier.store import subscribers
@@ -158,11 +158,11 @@ class Forgotten:
     lists: list[str] = field(default_factory=list)
     campaign_records: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, SEND|RSVP)
     suppression: bool = False
-    files: list[Path] = field(default_factory=list)
+    elsewhere: dict[object, int] = field(default_factory=dict)  # eraser label → things it removed
 
     @property
     def anything(self) -> bool:
-        return bool(self.lists or self.campaign_records or self.suppression or self.files)
+        return bool(self.lists or self.campaign_records or self.suppression or any(self.elsewhere.values()))
 
 
 def _delete(ddb_client, table: str, pk: str, sk: str) -> bool:
@@ -170,9 +170,15 @@ def _delete(ddb_client, table: str, pk: str, sk: str) -> bool:
     return "Attributes" in out
 
 
-def forget(ddb_client, table: str, address: str, id_key: bytes, outbox: Path | None = None) -> Forgotten:
+# What erasure must also reach outside the table (the embedded default's outbox and recording): a label (any
+# hashable the caller prints) and a callable (normalised address, subscriber id) → how many things it removed. The CLI hands them in.
+Eraser = Callable[[str, str], int]
+
+
+def forget(ddb_client, table: str, address: str, id_key: bytes,
+           erasers: Mapping[object, Eraser] | None = None) -> Forgotten:
     """Erasure everywhere: every list, the membership index, every campaign's send and answer records,
-    the suppression entry, and the embedded outbox copies. Nothing about the address is kept."""
+    the suppression entry, then whatever the erasers reach. Nothing about the address is kept."""
     sid = subscriber_id(address, id_key)
     done = Forgotten(sid)
     lists = set(subscribers.lists_of(ddb_client, table, sid)) | set(subscribers.list_names(ddb_client, table))
@@ -186,8 +192,6 @@ def forget(ddb_client, table: str, address: str, id_key: bytes, outbox: Path | N
             if _delete(ddb_client, table, keys.campaign_pk(campaign_id), sk):
                 done.campaign_records.append((campaign_id, kind))
     done.suppression = _delete(ddb_client, table, keys.SUPPRESSED, sid)
-    if outbox and Path(outbox).is_dir():
-        from convier.local.outbox import forget as forget_outbox
-
-        done.files = forget_outbox(Path(outbox), sid)
+    for label, erase in (erasers or {}).items():
+        done.elsewhere[label] = erase(address, sid)
     return done
