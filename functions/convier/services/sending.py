@@ -169,11 +169,22 @@ def process_message(body: dict, sender: Sender) -> Counts:
             counts.unfinished = len(to_send) - done  # comes back with the message
             break
         sid = keys.after(keys.SUB, sub["SK"])
+        try:  # built before the claim: a message that cannot be built is `failed` with its reason, never a
+            built = build_for(sender, campaign, prepared, sub, sid)  # burnt claim
+        except Exception as exc:  # noqa: BLE001 - any building error is this recipient's failure, reported
+            log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
+            failed = records.send_item(campaign_id, sid, records.FAILED, failed_at=records.now_iso(),
+                                       error=f"message impossible à construire : {type(exc).__name__}: {exc}"[:500])
+            if records.claim_one(dynamo, settings.table, failed):
+                counts.failed += 1
+            else:
+                counts.duplicates_avoided += 1
+            continue
         claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso())
         if not records.claim_one(dynamo, settings.table, claim):
             counts.duplicates_avoided += 1  # another worker has it
             continue
-        outcome = send_one(sender, campaign, prepared, sub, sid)
+        outcome = send_one(sender, campaign, prepared, sub, sid, built=built)
         if outcome.get("state") == records.SENT:
             counts.sent += 1
         else:
@@ -194,13 +205,20 @@ def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes
                           EmailTags=tags)["MessageId"]
 
 
-def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str) -> dict:
-    """One recipient through SES; returns the fields of its send record."""
-    settings = sender.settings
+def build_for(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str) -> tuple[str, bytes]:
+    """The recipient's token and raw message (raises when the message cannot be built)."""
     token = make_token(campaign.id, sid, sender.clients.keys.link_keys)
     full_name = " ".join(p for p in (sub.get("first_name", ""), sub.get("last_name", "")) if p)
     raw = build_message(campaign.template, prepared, to_address=sub["email"], to_name=full_name,
                         first_name=sub.get("first_name", ""), token=token, subscriber_id=sid)
+    return token, raw
+
+
+def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str,
+             built: tuple[str, bytes] | None = None) -> dict:
+    """One recipient through SES (its message built by `build_for` unless given); the fields of its send record."""
+    settings = sender.settings
+    token, raw = built or build_for(sender, campaign, prepared, sub, sid)
     error = ""
     for attempt in range(THROTTLE_RETRIES):
         sender.pacer.wait()
