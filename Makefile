@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install bench lint clean chromium
+.PHONY: demo test install bench lint clean chromium package-report
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +37,39 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .convier .pytest_cache
 
-# `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR: every function gets the
-# installed package (templates included as package data) and its dependencies for Lambda's arm64 Python 3.12.
-build-SendFunction build-CampaignFunction build-WebFunction build-FeedbackFunction:
-	python3 -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
-	python3 -m pip install --quiet --target "$(ARTIFACTS_DIR)" --platform manylinux2014_aarch64 \
-		--implementation cp --python-version 3.12 --only-binary=:all: "$(ARTIFACTS_DIR)"/.wheel/*.whl
-	rm -rf "$(ARTIFACTS_DIR)/.wheel"
+# `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR, in the checkout
+# (samconfig.toml: build_in_source): every function gets the same package, built once per change of the
+# sources into $(LAMBDA_STAGE) and copied: the convier wheel (templates included as package data) and its
+# dependencies for Lambda's arm64 Python 3.12, nothing else of the checkout. Any interpreter with pip
+# builds it (the project's .venv when it exists, else $(PYTHON)); python3.12 (LAMBDA_COMPILER), when
+# present, compiles it, so that Lambda does not compile every module at each cold start.
+LAMBDA_PLATFORMS ?= manylinux_2_28_aarch64 manylinux2014_aarch64
+LAMBDA_PYTHON_VERSION ?= 3.12
+LAMBDA_COMPILER ?= python$(LAMBDA_PYTHON_VERSION)
+BUILD_PYTHON ?= $(if $(wildcard $(BIN)/python),$(abspath $(BIN)/python),$(PYTHON))
+LAMBDA_STAGE ?= .aws-sam/package-$(firstword $(LAMBDA_PLATFORMS))
+LAMBDA_SOURCES := pyproject.toml $(shell find functions templates -type f -not -name '*.pyc' -not -path '*/__pycache__/*' 2>/dev/null)
+
+$(LAMBDA_STAGE)/.built: $(LAMBDA_SOURCES)
+	@$(BUILD_PYTHON) -m pip --version >/dev/null 2>&1 || { echo "$(BUILD_PYTHON) n'a pas pip : make install, ou PYTHON=/chemin/vers/python3" >&2; exit 1; }
+	rm -rf "$(LAMBDA_STAGE)" "$(LAMBDA_STAGE).wheel" build/lib build/bdist.*
+	$(BUILD_PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(LAMBDA_STAGE).wheel" .
+	$(BUILD_PYTHON) -m pip install --quiet --no-compile --target "$(LAMBDA_STAGE)" \
+		$(foreach p,$(LAMBDA_PLATFORMS),--platform $(p)) --implementation cp \
+		--python-version $(LAMBDA_PYTHON_VERSION) --only-binary=:all: "$(LAMBDA_STAGE).wheel"/*.whl
+	rm -rf "$(LAMBDA_STAGE).wheel" "$(LAMBDA_STAGE)/bin"
+	@if $(LAMBDA_COMPILER) -c 'import sys; assert sys.version.startswith("$(LAMBDA_PYTHON_VERSION).")' 2>/dev/null; then \
+		$(LAMBDA_COMPILER) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(LAMBDA_STAGE)" >/dev/null; \
+	else echo "$(LAMBDA_COMPILER) absent : paquet sans .pyc (démarrage à froid plus lent)" >&2; fi
+	touch "$@"
+
+build-SendFunction build-CampaignFunction build-WebFunction build-FeedbackFunction: $(LAMBDA_STAGE)/.built
+	test -n "$(ARTIFACTS_DIR)"
+	mkdir -p "$(ARTIFACTS_DIR)"
+	cp -R "$(LAMBDA_STAGE)"/. "$(ARTIFACTS_DIR)"/
+	rm -f "$(ARTIFACTS_DIR)/.built"
+
+# The package's size and each handler's import time (the code part of a cold start), measured on
+# this machine's platform with the same target.
+package-report: $(STAMP)
+	$(BIN)/python bench/lambda_package.py
