@@ -12,7 +12,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
-PARAMETERS = {"SenderAddress": "invitations@numerique.gouv.fr", "SenderDomain": "numerique.gouv.fr"}
+PARAMETERS = {"SenderAddress": "invitations@numerique.gouv.fr", "AlarmEmail": "exploitation@numerique.gouv.fr"}
 
 
 class NoManagedPolicies:
@@ -56,7 +56,7 @@ def test_translated_resources(translated):
     for name, res in resources.items():
         by_type.setdefault(res["Type"], []).append(name)
     assert len(by_type["AWS::DynamoDB::Table"]) == 1
-    assert len(by_type["AWS::SQS::Queue"]) == 2
+    assert len(by_type["AWS::SQS::Queue"]) == 3  # send, dead letters, feedback failures
     assert "AWS::SES::ConfigurationSet" in by_type
     assert "AWS::ApiGatewayV2::Api" in by_type
     functions = {resources[n]["Properties"]["Handler"] for n in by_type["AWS::Lambda::Function"]}
@@ -64,7 +64,7 @@ def test_translated_resources(translated):
                          "convier.handlers.web.handler", "convier.handlers.feedback.handler"}
     assert len(by_type["AWS::Lambda::Function"]) == 4
     assert len(by_type["AWS::SES::ConfigurationSetEventDestination"]) == 1
-    assert len(by_type["AWS::SNS::Topic"]) == 1
+    assert len(by_type["AWS::SNS::Topic"]) == 2  # SES feedback, alarms
     mapping = resources[by_type["AWS::Lambda::EventSourceMapping"][0]]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "MaximumConcurrency" in mapping["ScalingConfig"]
@@ -90,7 +90,7 @@ def test_no_statement_grants_everything(translated):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not any(a in ("*", "ses:*", "dynamodb:*", "sqs:*") for a in actions), (name, statement)
                 if statement.get("Resource") == "*":
-                    assert actions == ["ses:GetAccount"], (name, statement)  # the one action with no resource scope
+                    assert actions in (["ses:GetAccount"], "ses:GetAccount"), (name, statement)  # the one action with no resource scope
 
 
 def test_the_built_package_carries_the_templates(tmp_path):
@@ -120,7 +120,8 @@ def test_web_function_serves_the_routes_of_the_design(translated):
         for spec in methods.values():
             assert "WebFunction" in json.dumps(spec["x-amazon-apigateway-integration"])
     assert routes == {"GET /rsvp/{token}", "POST /rsvp/{token}", "GET /rsvp/{token}/event.ics",
-                      "GET /unsubscribe/{token}", "POST /unsubscribe/{token}"}
+                      "GET /unsubscribe/{token}", "POST /unsubscribe/{token}",
+                      "X-AMAZON-APIGATEWAY-ANY-METHOD $default"}  # HEAD, PUT... get the French pages too
     web = resources["WebFunction"]["Properties"]
     assert web["Handler"] == "convier.handlers.web.handler"
     source = yaml_parse(TEMPLATE.read_text())["Resources"]["WebFunction"]
@@ -161,7 +162,7 @@ def test_every_function_runtime_memory_timeout_logs_and_build(translated):
     resources = translated[0]["Resources"]
     source = yaml_parse(TEMPLATE.read_text())["Resources"]
     retention = {res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"]["RetentionInDays"]
-                 for res in resources.values() if res["Type"] == "AWS::Logs::LogGroup"}
+                 for res in resources.values() if res["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in res["Properties"]}
     for name in FUNCTIONS:
         props = resources[name]["Properties"]
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"], name
@@ -189,8 +190,9 @@ def test_parameters_and_outputs_the_cli_reads():
     from convier.cli.target import STACK_OUTPUTS
 
     source = yaml_parse(TEMPLATE.read_text())
-    assert set(source["Parameters"]) == {"SenderAddress", "SenderDomain", "CreateEmailIdentity", "PublicUrl",
-                                         "MaxSendRate", "SendWorkers"}
+    assert set(source["Parameters"]) == {"SenderAddress", "CreateEmailIdentity", "MailFromSubdomain", "PublicUrl",
+                                         "CertificateArn", "MaxSendRate", "SendWorkers", "AlarmEmail",
+                                         "RetentionDays", "WebReservedConcurrency"}
     assert set(STACK_OUTPUTS) | {"ApiUrl", "SendFunctionName", "WebFunctionName", "FeedbackFunctionName"} <= set(
         source["Outputs"])
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -215,6 +217,7 @@ def test_ses_events_reach_the_feedback_function(translated):
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"} and statement["Action"] == "sns:Publish"
     assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert "configuration-set/${ConfigurationSet}" in json.dumps(statement["Condition"]["StringEquals"]["aws:SourceArn"])
 
 
 def test_feedback_function_reads_and_writes_the_table_and_reads_the_secret_only(translated):
@@ -222,18 +225,25 @@ def test_feedback_function_reads_and_writes_the_table_and_reads_the_secret_only(
     assert resources["FeedbackFunction"]["Properties"]["Handler"] == "convier.handlers.feedback.handler"
     actions = {a for st in _role_statements(resources, "FeedbackFunction") for a in _actions(st)}
     assert {"secretsmanager:GetSecretValue", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"} <= actions
-    assert not any(a.startswith(("ses:", "sqs:", "lambda:", "sns:")) for a in actions)
+    assert not any(a.startswith(("ses:", "lambda:", "sns:")) for a in actions)
+    for statement in _role_statements(resources, "FeedbackFunction"):  # only its on-failure destination
+        if any(a.startswith("sqs:") for a in _actions(statement)):
+            assert _actions(statement) == ["sqs:SendMessage"]
+            assert statement["Resource"] == {"Fn::GetAtt": ["FeedbackFailureQueue", "Arn"]}
 
 
 def test_ses_sending_is_limited_to_the_sender_identity_and_the_configuration_set(translated):
     resources = translated[0]["Resources"]
     for name in FUNCTIONS:
         for statement in _role_statements(resources, name):
-            if any(a in ("ses:SendEmail", "ses:SendRawEmail") for a in _actions(statement)):
+            assert "ses:SendRawEmail" not in _actions(statement), name  # SESv2 SendEmail (Raw) is ses:SendEmail
+            if "ses:SendEmail" in _actions(statement):
                 assert name == "SendFunction"
                 targets = json.dumps(statement["Resource"])
-                assert "identity/${SenderDomain}" in targets and "configuration-set/${ConfigurationSet}" in targets
-                assert len(statement["Resource"]) == 2
+                assert "identity/${Domain}" in targets and "identity/*@${Domain}" in targets
+                assert "configuration-set/${ConfigurationSet}" in targets
+                assert len(statement["Resource"]) == 3
+                assert "*@${Domain}" in json.dumps(statement["Condition"]["StringLike"]["ses:FromAddress"])
 
 
 def test_table_and_secret_access_are_scoped_to_the_stack_resources(translated):
@@ -243,18 +253,19 @@ def test_table_and_secret_access_are_scoped_to_the_stack_resources(translated):
             actions = _actions(statement)
             resource = json.dumps(statement["Resource"])
             if any(a.startswith("dynamodb:") for a in actions):
-                assert '{"Ref": "Table"}' in resource and '"*"' not in resource, (name, statement)
+                assert resource == '{"Fn::GetAtt": ["Table", "Arn"]}', (name, statement)
             if any(a.startswith("secretsmanager:") for a in actions):
                 assert actions == ["secretsmanager:GetSecretValue"] and '{"Ref": "LinkSecret"}' in resource
             if any(a.startswith("sqs:") for a in actions):
-                assert "SendQueue" in resource, (name, statement)
+                expected = "FeedbackFailureQueue" if name == "FeedbackFunction" else "SendQueue"
+                assert expected in resource, (name, statement)
 
 
 def test_http_api_stage_is_throttled(translated):
     resources = translated[0]["Resources"]
     stage = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::ApiGatewayV2::Stage")
-    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
-    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "MaxSendRate"}
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Fn::Join": ["", [{"Ref": "MaxSendRate"}, "0"]]}
 
 
 def test_the_table_queue_and_identity(translated):
@@ -263,8 +274,11 @@ def test_the_table_queue_and_identity(translated):
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["DeletionPolicy"] == "Retain"
     assert resources["LinkSecret"]["DeletionPolicy"] == "Retain"  # the table's subscriber ids depend on it
-    alarm = next(res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm")
+    alarm = resources["DeadLetterAlarm"]["Properties"]
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "QueueName"]}
-    identity = resources["EmailIdentity"]["Properties"]
-    assert identity["DkimAttributes"]["SigningEnabled"] is True
-    assert identity["ConfigurationSetAttributes"]["ConfigurationSetName"] == {"Ref": "ConfigurationSet"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    identity = resources["EmailIdentity"]
+    assert identity["Properties"]["DkimAttributes"]["SigningEnabled"] is True
+    # not the domain's default configuration set: other senders of the domain keep their own events
+    assert "ConfigurationSetAttributes" not in identity["Properties"]
+    assert identity["DeletionPolicy"] == "Retain" and identity["UpdateReplacePolicy"] == "Retain"
