@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     from convier.cli import demo
 
     demo.register(sub, console, err)
+    from convier.cli import feedback as feedback_cli
+
+    feedback_cli.register(sub, console, err)
     return p
 
 
