@@ -1,6 +1,7 @@
 """Answers to an invitation: who comes, who does not, who waits for a place.
 
-Keys and the item layout: store/keys.py. `confirmed` and `waiting` counters sit on the campaign (only with a capacity).
+One call per route of the web function (`answer_page`, `answer`, `calendar`, `unsubscribe_page`, `unsubscribe`),
+each returning what its page needs. The item layout is store/answers.py; answers as values, domain/answers.py.
 
 Every change of an answer is one write of the RSVP item conditioned on the version
 read (last one wins, none is lost), together with the campaign's counters in one
@@ -13,56 +14,26 @@ On the web path: standard library, boto3 and light convier modules only.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 
-from convier.store import ddb
 from convier.store import records
 from convier.store import subscribers
 from convier.store.ddb import now_iso
 from convier.domain.event import Event
 from convier.domain.ids import read_token
-from convier.store import keys
+from convier.domain.mime import calendar_file
+from convier.domain.answers import (ANSWER_FR, ANSWERS, CONFIRMED, MAYBE, NO, WAITING, YES,  # noqa: F401
+                                    Rsvp, next_answer)
+from convier.store.answers import all_rsvps, counters, get_rsvp, waiting_list, write_answer  # noqa: F401
 
-YES, NO, MAYBE = "yes", "no", "maybe"
-ANSWERS = (YES, NO, MAYBE)
-ANSWER_FR = {YES: "Je participe", NO: "Je ne participe pas", MAYBE: "Peut-être"}
-CONFIRMED, WAITING = "confirmed", "waiting"
-MAX_HISTORY = 50  # changes kept per answer
+log = logging.getLogger("convier.web")
 MAX_ATTEMPTS = 10  # optimistic retries when answers change at the same moment
 
 
 
 class TooManyConflicts(RuntimeError):
     """The same answer kept changing under us (never expected outside a stress test)."""
-
-
-@dataclass(frozen=True)
-class Rsvp:
-    campaign_id: str
-    sid: str
-    answer: str = ""  # yes / no / maybe; "" when the subscriber has not answered
-    at: str = ""
-    place: str = ""  # confirmed / waiting for a "yes"; "" otherwise
-    waiting_since: str = ""
-    history: tuple[dict, ...] = ()  # {answer, at, place[, note]}, oldest first
-    version: int = 0  # 0: no item yet
-    position: int | None = None  # rank in the waiting list (computed, not stored)
-
-    @property
-    def answered(self) -> bool:
-        return bool(self.answer)
-
-    def to_item(self) -> dict:
-        return {"PK": keys.campaign_pk(self.campaign_id), "SK": keys.rsvp_sk(self.sid), "sid": self.sid,
-                "answer": self.answer, "at": self.at, "place": self.place, "waiting_since": self.waiting_since,
-                "history": list(self.history), "version": self.version}
-
-    @classmethod
-    def from_item(cls, item: dict) -> "Rsvp":
-        return cls(campaign_id=keys.after(keys.CAMPAIGN, item["PK"]), sid=item.get("sid") or keys.after(keys.RSVP, item["SK"]),
-                   answer=item.get("answer", ""), at=item.get("at", ""), place=item.get("place", ""),
-                   waiting_since=item.get("waiting_since", ""), history=tuple(item.get("history") or ()),
-                   version=int(item.get("version", 1)))
 
 
 @dataclass(frozen=True)
@@ -101,36 +72,6 @@ def resolve_link(dynamo, table: str, link_keys: tuple[bytes, ...], token: str) -
 
 # --- reading -------------------------------------------------------------------------------------
 
-def get_rsvp(dynamo, table: str, campaign_id: str, sid: str, *, with_position: bool = False) -> Rsvp:
-    item = ddb.get(dynamo, table, keys.campaign_pk(campaign_id), keys.rsvp_sk(sid))
-    rsvp = Rsvp.from_item(item) if item else Rsvp(campaign_id=campaign_id, sid=sid)
-    if with_position and rsvp.place == WAITING:
-        queue = [r.sid for r in waiting_list(dynamo, table, campaign_id)]
-        rsvp = replace(rsvp, position=queue.index(sid) + 1 if sid in queue else None)
-    return rsvp
-
-
-def all_rsvps(dynamo, table: str, campaign_id: str) -> dict[str, Rsvp]:
-    """sid → answer, waiting positions filled in."""
-    found = {item["sid"]: Rsvp.from_item(item) for item in
-             ddb.query(dynamo, table, keys.campaign_pk(campaign_id), keys.RSVP, consistent=True)}
-    queue = sorted((r for r in found.values() if r.place == WAITING), key=lambda r: (r.waiting_since, r.sid))
-    for rank, r in enumerate(queue, 1):
-        found[r.sid] = replace(r, position=rank)
-    return found
-
-
-def waiting_list(dynamo, table: str, campaign_id: str) -> list[Rsvp]:
-    """The waiting list, first come first served (time of the "yes", then id)."""
-    return sorted((r for r in all_rsvps(dynamo, table, campaign_id).values() if r.place == WAITING),
-                  key=lambda r: r.position or 0)
-
-
-def counters(dynamo, table: str, campaign_id: str) -> tuple[int, int]:
-    meta = ddb.get(dynamo, table, *keys.campaign_key(campaign_id), projection="confirmed, waiting") or {}
-    return int(meta.get("confirmed") or 0), int(meta.get("waiting") or 0)
-
-
 # --- writing -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -142,54 +83,6 @@ class Outcome:
     @property
     def changed(self) -> bool:
         return (self.previous.answer, self.previous.place) != (self.rsvp.answer, self.rsvp.place)
-
-
-def _version_condition(old: Rsvp) -> dict:
-    if old.version == 0:
-        return {"ConditionExpression": "attribute_not_exists(SK)"}
-    return {"ConditionExpression": "#v = :v", "ExpressionAttributeNames": {"#v": "version"},
-            "ExpressionAttributeValues": {":v": {"N": str(old.version)}}}
-
-
-def _counter_update(table: str, campaign: records.Campaign, confirmed: int, waiting: int) -> dict:
-    update = {"TableName": table, "Key": ddb.key(*keys.campaign_key(campaign.id)),
-              "UpdateExpression": "ADD confirmed :dc, waiting :dw",
-              "ExpressionAttributeValues": {":dc": {"N": str(confirmed)}, ":dw": {"N": str(waiting)}}}
-    if confirmed > 0:  # taking a place: only while one is free
-        update["ConditionExpression"] = "attribute_not_exists(confirmed) OR confirmed < :cap"
-        update["ExpressionAttributeValues"][":cap"] = {"N": str(campaign.capacity)}
-    return update
-
-
-def _write(dynamo, table: str, campaign: records.Campaign, old: Rsvp, new: Rsvp, *,
-           queue_first: bool = True) -> str:
-    """'ok', 'conflict' (the item changed since read) or 'full' (no place left)."""
-    put = {"TableName": table, "Item": ddb.to_item(new.to_item()), **_version_condition(old)}
-    d_confirmed = (new.place == CONFIRMED) - (old.place == CONFIRMED)
-    d_waiting = (new.place == WAITING) - (old.place == WAITING)
-    if not campaign.capacity or not (d_confirmed or d_waiting):
-        try:
-            dynamo.put_item(**put)
-            return "ok"
-        except dynamo.exceptions.ConditionalCheckFailedException:
-            return "conflict"
-    update = _counter_update(table, campaign, d_confirmed, d_waiting)
-    if d_confirmed > 0 and queue_first:  # nobody jumps the waiting list
-        update["ConditionExpression"] = (f"({update['ConditionExpression']}) AND "
-                                         "(attribute_not_exists(waiting) OR waiting <= :zero)")
-        update["ExpressionAttributeValues"][":zero"] = {"N": "0"}
-    try:
-        dynamo.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
-        return "ok"
-    except dynamo.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or ()]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return "conflict"
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            return "full"
-        if not reasons:  # a server that gives no reasons: read again and decide
-            return "conflict"
-        raise
 
 
 def record_answer(dynamo, table: str, campaign: records.Campaign, sid: str, answer: str,
@@ -204,11 +97,11 @@ def record_answer(dynamo, table: str, campaign: records.Campaign, sid: str, answ
             place = old.place if old.place in (CONFIRMED, WAITING) else CONFIRMED
         else:
             place = ""
-        new = _next(old, answer, place, stamp)
-        result = _write(dynamo, table, campaign, old, new)
+        new = next_answer(old, answer, place, stamp)
+        result = write_answer(dynamo, table, campaign, old, new)
         if result == "full":
-            new = _next(old, answer, WAITING, stamp)
-            result = _write(dynamo, table, campaign, old, new)
+            new = next_answer(old, answer, WAITING, stamp)
+            result = write_answer(dynamo, table, campaign, old, new)
         if result == "ok":
             break
     else:
@@ -219,16 +112,6 @@ def record_answer(dynamo, table: str, campaign: records.Campaign, sid: str, answ
     if sid in promoted or new.place == WAITING:
         new = get_rsvp(dynamo, table, campaign.id, sid, with_position=True)
     return Outcome(rsvp=new, previous=old, promoted=promoted)
-
-
-def _next(old: Rsvp, answer: str, place: str, stamp: str, note: str = "") -> Rsvp:
-    change = {"answer": answer, "at": stamp, "place": place}
-    if note:
-        change["note"] = note
-    waiting_since = old.waiting_since if (place == WAITING and old.place == WAITING) else (
-        stamp if place == WAITING else "")
-    return replace(old, answer=answer, at=stamp, place=place, waiting_since=waiting_since,
-                   history=(old.history + (change,))[-MAX_HISTORY:], version=old.version + 1, position=None)
 
 
 def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 100) -> list[str]:
@@ -244,8 +127,8 @@ def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 
         if not queue:
             break
         head = queue[0]
-        new = _next(head, YES, CONFIRMED, now_iso(), note="place libérée")
-        result = _write(dynamo, table, campaign, head, new, queue_first=False)
+        new = next_answer(head, YES, CONFIRMED, now_iso(), note="place libérée")
+        result = write_answer(dynamo, table, campaign, head, new, queue_first=False)
         if result == "ok":
             promoted.append(head.sid)
     return promoted
@@ -312,3 +195,97 @@ def resubscribe(dynamo, table: str, link: Link) -> bool:
         return False
     return subscribers.set_status(dynamo, table, link.campaign.list_name, link.sid, subscribers.SUBSCRIBED,
                             reason=f"réinscription par le lien (campagne {link.campaign.id})")
+
+
+# --- one call per route ----------------------------------------------------------------------------
+
+class UnknownLink(LookupError):
+    """A bad, tampered or foreign token, or one whose campaign or subscriber is gone: a 404, nothing changed."""
+
+
+class NotAnAnswer(ValueError):
+    """The form named no answer this campaign offers: the page again, with a message, nothing changed."""
+
+    def __init__(self, view: "AnswerView"):
+        super().__init__("réponse absente ou inconnue")
+        self.view = view
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """What the answer page shows: the link, the recipient's current answer, and what just happened."""
+
+    link: Link
+    current: Rsvp
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class UnsubscribeView:
+    link: Link
+    state: str  # ask (GET), done, resubscribed, unavailable (bounced or complained: nothing to offer)
+
+
+def _link(clients, settings, token: str) -> Link:
+    link = resolve_link(clients.dynamodb, settings.table, clients.keys.link_keys, token)
+    if link is None:
+        raise UnknownLink(token[:12])
+    return link
+
+
+def answer_page(clients, settings, token: str) -> AnswerView:
+    """GET /rsvp/{token}: reads only (mail scanners follow links)."""
+    link = _link(clients, settings, token)
+    return AnswerView(link, get_rsvp(clients.dynamodb, settings.table, link.campaign.id, link.sid,
+                                     with_position=True))
+
+
+def answer(clients, settings, token: str, given: str) -> AnswerView:
+    """POST /rsvp/{token}: records the answer (last one wins), places and promotions included."""
+    link = _link(clients, settings, token)
+    if given not in link.campaign.answers or given not in ANSWERS:
+        raise NotAnAnswer(answer_page(clients, settings, token))
+    outcome = record_answer(clients.dynamodb, settings.table, link.campaign, link.sid, given)
+    log.info("answer of %s to %s: %s (%s)", link.sid, link.campaign.id, given, outcome.rsvp.place or "-")
+    for promoted in outcome.promoted:
+        log.info("subscriber %s of %s: place from the waiting list", promoted, link.campaign.id)
+    return AnswerView(link, outcome.rsvp, outcome)
+
+
+def calendar(clients, settings, token: str) -> str:
+    """GET /rsvp/{token}/event.ics: the recipient's calendar file, the very one the e-mail carries."""
+    link = _link(clients, settings, token)
+    if not link.campaign.template.ics:
+        raise UnknownLink(token[:12])
+    return calendar_file(link.campaign.template, token)
+
+
+def unsubscribe_page(clients, settings, token: str) -> UnsubscribeView:
+    link = _link(clients, settings, token)
+    status = link.subscriber.status
+    return UnsubscribeView(link, "ask" if status == subscribers.SUBSCRIBED else
+                           "done" if status == subscribers.UNSUBSCRIBED else "unavailable")
+
+
+def unsubscribe_by_link(clients, settings, token: str, action: str = "unsubscribe", *,
+                        one_click: bool = False) -> UnsubscribeView:
+    """POST /unsubscribe/{token}: out of the list at once (or back in, when the link unsubscribed them).
+
+    `action` is "unsubscribe" or "resubscribe"; `one_click` is RFC 8058's `List-Unsubscribe=One-Click`.
+    """
+    link = _link(clients, settings, token)
+    dynamo, table, status = clients.dynamodb, settings.table, link.subscriber.status
+    if one_click or action == "unsubscribe":
+        how = "désinscription en un clic (RFC 8058)" if one_click else "lien de désinscription"
+        if unsubscribe(dynamo, table, link, reason=how):
+            log.info("subscriber %s unsubscribed%s from %s", link.sid, " (one-click)" if one_click else "",
+                     link.campaign.list_name)
+        elif status not in (subscribers.SUBSCRIBED, subscribers.UNSUBSCRIBED):
+            return UnsubscribeView(link, "unavailable")
+        return UnsubscribeView(link, "done")
+    if action != "resubscribe":
+        raise ValueError(f"action inconnue : {action!r}")
+    if resubscribe(dynamo, table, link):
+        log.info("subscriber %s resubscribed to %s", link.sid, link.campaign.list_name)
+        return UnsubscribeView(link, "resubscribed")
+    return UnsubscribeView(link, "resubscribed" if status == subscribers.SUBSCRIBED else "unavailable")
