@@ -88,7 +88,8 @@ def campaign_for(home: Path, settings, clients, list_name: str, n: int) -> str:
     source = home / f"{list_name}.csv"
     make_list(source, n, list_name)
     assert app.main(["--home", str(home), "lists", "import", list_name, str(source)]) == 0
-    campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(SEED), list_name=list_name)
+    campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(SEED), list_name=list_name,
+                                            prepare_sender=target.sender_preparer(settings))
     return campaign.id
 
 

@@ -20,13 +20,16 @@ STATUS_FR = {records.DRAFT: "brouillon", records.SENDING: "en cours d’envoi", 
 
 def _resolve(args):
     from convier.cli.target import resolve
+
     return resolve(args)
 
 
 def cmd_create(args, console, err) -> int:
+    from convier.cli.target import sender_preparer
+
     settings, clients = _resolve(args)
     campaign, size = campaigns.create_campaign(clients, settings, post_path=args.post, list_name=args.list,
-                                               campaign_file=args.campaign)
+                                               campaign_file=args.campaign, prepare_sender=sender_preparer(settings))
     console.print(f"Campagne créée pour la liste « {campaign.list_name} » ({size} abonnés)")
     console.print(f"  Objet : {campaign.template.subject}")
     console.print(f"  Expéditeur : {campaign.template.sender}")

@@ -31,7 +31,7 @@ def _interrupt(signum, frame):
 
 def run(args, console, err) -> int:
     from convier.cli.campaign import send_with_progress
-    from convier.cli.target import home_of, resolve
+    from convier.cli.target import home_of, resolve, sender_preparer
 
     folder = examples_folder()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
@@ -51,7 +51,8 @@ def run(args, console, err) -> int:
             console.print(f"Liste « {DEMO_LIST} » ← {path.name} : {report.added} ajoutés, "
                           f"{report.unchanged} inchangés, {report.rejected} rejetés")
         campaign, size = campaigns.create_campaign(clients, settings, post_path=str(folder / POST),
-                                                   list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE))
+                                                   list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE),
+                                                   prepare_sender=sender_preparer(settings))
         console.print(f"Campagne {campaign.id} : « {campaign.template.subject} », {size} abonnés")
         enqueued = campaigns.fan_out(clients, settings, campaign.id)
         send_with_progress(campaign.id, settings, clients, console, enqueued)

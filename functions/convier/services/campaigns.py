@@ -9,10 +9,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from convier.store import ddb
 from convier.store import records
 from convier.store import subscribers
+from convier.aws.ses import verify_sender
 from convier.errors import InputError
 from convier.domain.pacing import recipients_per_message
 from convier.services.sending import BATCH_SIZE, message_body, send_rate
@@ -25,8 +27,13 @@ def new_campaign_id(today: dt.date | None = None) -> str:
 
 
 def create_campaign(clients, settings, *, post_path: str, list_name: str, campaign_file: str | None = None,
-                    campaign_id: str | None = None) -> tuple[records.Campaign, int]:
-    """Renders once and stores the parts; returns the campaign and the list's size."""
+                    campaign_id: str | None = None,
+                    prepare_sender: Callable[[object, str], object] | None = None) -> tuple[records.Campaign, int]:
+    """Renders once and stores the parts; returns the campaign and the list's size.
+
+    The sender's SES identity must be verified (with DKIM) beforehand; `prepare_sender(ses, sender)`, which the
+    CLI hands in for the embedded default and `--endpoint-url`, creates it there instead.
+    """
     from convier.inputs.campaignfile import read_campaign
     from convier.render.invitation import build_invitation
     from convier.inputs.post import read_post
@@ -41,7 +48,7 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     if not campaign_settings.sender and settings.sender:
         from dataclasses import replace
         invitation = replace(invitation, sender=settings.sender)
-    _check_sender(clients, settings, invitation.sender)
+    (prepare_sender or verify_sender)(clients.ses, invitation.sender)
     campaign_id = campaign_id or new_campaign_id()
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
     campaign = records.Campaign(
@@ -55,23 +62,6 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
     counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
-
-
-def _check_sender(clients, settings, sender: str) -> None:
-    """Locally the identity is created; on AWS it must have been verified (with DKIM) beforehand."""
-    from convier.aws.resources import ensure_sender_identity, sender_domain
-
-    if settings.endpoint_url:
-        ensure_sender_identity(clients.ses, sender)
-        return
-    domain = sender_domain(sender)
-    try:
-        identity = clients.ses.get_email_identity(EmailIdentity=domain)
-    except clients.ses.exceptions.NotFoundException:
-        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas une identité SES de ce compte "
-                         "(vérifiez-le dans la console SES, avec DKIM)") from None
-    if not identity.get("VerifiedForSendingStatus"):
-        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas encore vérifié dans SES")
 
 
 def require(clients, settings, campaign_id: str) -> records.Campaign:

@@ -1,0 +1,20 @@
+"""SES checks that are not sends: is this sender's identity ready to send on this account?"""
+
+from __future__ import annotations
+
+from convier.aws.resources import sender_domain
+from convier.errors import InputError
+
+
+def verify_sender(ses, sender: str) -> str:
+    """The sender's domain identity, verified for sending (on AWS it is verified once, with DKIM, outside
+    convier); a French InputError saying what to do otherwise."""
+    domain = sender_domain(sender)
+    try:
+        identity = ses.get_email_identity(EmailIdentity=domain)
+    except ses.exceptions.NotFoundException:
+        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas une identité SES de ce compte "
+                         "(vérifiez-le dans la console SES, avec DKIM)") from None
+    if not identity.get("VerifiedForSendingStatus"):
+        raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas encore vérifié dans SES")
+    return domain
