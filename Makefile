@@ -26,9 +26,11 @@ chromium:
 	@test -f $(AXE) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache axe-core@4 >/dev/null; }
 
 test: $(STAMP) chromium
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(STAMP)

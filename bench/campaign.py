@@ -26,14 +26,13 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from convier.services import campaigns
-from convier.cli import app
-from convier.store import records
-from convier.cli import target
-from convier.handlers.send import sender_for
+from convier.cli import app, target
 from convier.domain.ids import make_token
-from convier.local.worker import drain
 from convier.domain.mime import build_message, prepare
+from convier.handlers.send import sender_for
+from convier.local.worker import drain
+from convier.services import campaigns
+from convier.store import records
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts" / "seed-journee-cloud-2023.md"
 

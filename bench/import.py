@@ -33,12 +33,11 @@ def main() -> None:
     p.add_argument("--all", action="store_true", help="also time a re-import and a restart with replay (slow)")
     args = p.parse_args()
 
-    from test_lists_volume import write_list
-
-    from convier.local import embedded
-    from convier.inputs import listfile
-    from convier.services import lists
     from convier.cli.target import resolve
+    from convier.inputs import listfile
+    from convier.local import embedded
+    from convier.services import lists
+    from test_lists_volume import write_list
 
     with tempfile.TemporaryDirectory(prefix="convier-bench-") as tmp:
         home = Path(tmp) / "etat"

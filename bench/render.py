@@ -19,8 +19,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from convier.render.invitation import build_invitation
 from convier.inputs.post import read_post
+from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"

@@ -16,11 +16,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from convier.inputs.campaignfile import CampaignSettings
 from convier.domain.ids import make_token, subscriber_id
-from convier.render.invitation import build_invitation
 from convier.domain.mime import build_message, personalise, prepare
+from convier.inputs.campaignfile import CampaignSettings
 from convier.inputs.post import read_post
+from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"

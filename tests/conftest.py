@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+
 from motokit import running_moto
+
 
 @pytest.fixture(scope="session")
 def moto_server():
@@ -26,8 +27,8 @@ def moto_server():
 
 
 class Target(NamedTuple):
-    settings: "Settings"  # noqa: F821
-    clients: "Clients"  # noqa: F821
+    settings: Settings  # noqa: F821
+    clients: Clients  # noqa: F821
 
     @property
     def env(self) -> dict[str, str]:
@@ -38,8 +39,8 @@ class Target(NamedTuple):
 @pytest.fixture
 def settings(moto_server, tmp_path):
     """Settings and clients with a table and queues of their own (unique names), on `moto_server`."""
-    from convier.local import embedded
     from convier.aws.resources import ensure_resources
+    from convier.local import embedded
     from convier.settings import Clients, Settings
 
     name = f"t{uuid.uuid4().hex[:12]}"

@@ -1,17 +1,16 @@
 """The body made e-mail-safe: crafted inputs first, then the corpus posts known for each trap."""
 
 import re
-from pathlib import Path
 
 import pytest
 
+from convier.inputs.post import read_post
 from convier.render.body import markdown_to_html, programme_lists, render_body, video_link
 from convier.render.invitation import build_invitation
-from convier.inputs.post import read_post
 from convier.render.message import render_invitation
+from corpus import CORPUS
 
 SITE = "https://www.numerique.gouv.fr"
-from corpus import CORPUS
 
 
 def html(markdown: str) -> str:
@@ -52,13 +51,15 @@ def test_section_with_nav_site_chrome_dropped():
 
 
 def test_kramdown_attribute_lists_and_liquid_removed():
-    out = html('Texte{:target="_blank"}\n{: .encadre role="presentation" }\n\n{% include bouton.html %} {{ page.title }} fin')
+    out = html('Texte{:target="_blank"}\n{: .encadre role="presentation" }\n\n'
+               '{% include bouton.html %} {{ page.title }} fin')
     assert "{:" not in out and "{%" not in out and "{{" not in out and "target" not in out
     assert "Texte" in out and "fin" in out
 
 
 def test_javascript_and_data_links_dropped():
-    out = html('[a](javascript:alert(1)) <a href="JavaScript:void(0)">b</a> <img src="data:image/png;base64,AAA" alt="x">')
+    out = html('[a](javascript:alert(1)) <a href="JavaScript:void(0)">b</a> '
+               '<img src="data:image/png;base64,AAA" alt="x">')
     assert "javascript" not in out.lower() and "data:" not in out
     assert all(u.startswith(("https://", "mailto:")) for u in hrefs(out))
 
@@ -88,7 +89,8 @@ def test_span_lang_kept():
 
 
 def test_button_class_becomes_an_inline_styled_button():
-    out = html('<div align="center"><a href="/inscription" class="button" title="S’inscrire"><b>S’inscrire</b></a></div>')
+    out = html('<div align="center"><a href="/inscription" class="button" title="S’inscrire">'
+               '<b>S’inscrire</b></a></div>')
     anchor = re.search(r"<a [^>]*>", out).group(0)
     assert 'href="https://www.numerique.gouv.fr/inscription"' in anchor
     assert "background-color:#000091" in anchor and "color:#ffffff" in anchor and "class=" not in anchor

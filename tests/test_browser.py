@@ -11,7 +11,6 @@ import os
 import shutil
 import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -34,7 +33,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
-    assert chromium and driver_path, "chromium et chromedriver manquent : make chromium (apt-get install chromium chromium-driver)"
+    assert chromium and driver_path, ("chromium et chromedriver manquent : make chromium "
+                                      "(apt-get install chromium chromium-driver)")
     assert AXE.is_file(), "axe-core manque : make chromium (npm install axe-core dans .cache/)"
     profile = tempfile.mkdtemp(prefix="convier-chromium-")
     options = webdriver.ChromeOptions()
@@ -69,7 +69,8 @@ def accessibility(driver) -> list[dict]:
     driver.execute_script(AXE.read_text())
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        "axe.run(document, {runOnly: {type: 'tag', "
+        "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
         ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))))"
         ".catch(e => done([{id: 'axe-error', impact: 'critical', nodes: String(e)}]));")
     return [v for v in result if v["impact"] in ("serious", "critical")]

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from convier.inputs.campaignfile import DEFAULT_SITE_URL, parse_campaign, read_campaign
 from convier.cli.app import main
 from convier.errors import InputError
+from convier.inputs.campaignfile import DEFAULT_SITE_URL, parse_campaign, read_campaign
+from corpus import SEED as _SEED
 
 FIXTURES = Path(__file__).parent / "fixtures"
-from corpus import SEED as _SEED
 
 SEED = str(_SEED)
 

@@ -13,14 +13,12 @@ from urllib.parse import unquote
 import pytest
 from botocore.exceptions import ClientError
 
-from convier.services import campaigns
-from convier.store import records
-from convier.store import subscribers
-from convier.handlers.send import sender_for
 from convier.domain.ids import subscriber_id
-from convier.local.worker import drain
 from convier.domain.pacing import HEADROOM, Pacer, recipients_per_message, worker_ceiling, worker_rate
+from convier.local.worker import drain
+from convier.services import campaigns
 from convier.services.sending import MARK_WINDOW, Sender, process_event
+from convier.store import records, subscribers
 from corpus import LISTS, SEED
 
 URL = re.compile(r"""https?://[^\s"'<>)]+""")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from convier.local import embedded
 from convier.cli.target import resolve
+from convier.local import embedded
 from corpus import LISTS
 
 CONVIER = [sys.executable, "-m", "convier.cli"]

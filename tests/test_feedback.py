@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from convier.store import keys
-from convier.store import ddb
-from convier.services import feedback
-from convier.store import records
-from convier.store import subscribers
-from convier.handlers import feedback as feedback_handler
 from convier.domain.ids import subscriber_id
+from convier.handlers import feedback as feedback_handler
+from convier.services import feedback
+from convier.store import ddb, keys, records, subscribers
 from corpus import SEED
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -126,7 +123,8 @@ def meta(settings, campaign_id: str) -> dict:
     return ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")
 
 
-@pytest.mark.parametrize("name, status", [("bounce-permanent", subscribers.BOUNCED), ("complaint", subscribers.COMPLAINED)])
+@pytest.mark.parametrize("name, status", [("bounce-permanent", subscribers.BOUNCED),
+                                          ("complaint", subscribers.COMPLAINED)])
 def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
         name, status, cli, settings, sent_campaign):
     target = PEOPLE[0]

@@ -60,14 +60,16 @@ def test_replay_applies_deletes_what_it_applied_and_keeps_what_fails(cli, settin
 
     result = cli("feedback", "replay", "--queue-url", queue_url)
     assert result.code == 1  # one message could not be applied
-    assert "1 retour(s) rejoué(s)" in result.out and "bounced 1" in result.out and "1 adresse(s) supprimée(s)" in result.out
+    assert "1 retour(s) rejoué(s)" in result.out and "bounced 1" in result.out
+    assert "1 adresse(s) supprimée(s)" in result.out
     assert bad in result.err and PEOPLE[0] not in result.out + result.err  # ids, never an address
 
     sid = subscriber_id(PEOPLE[0], settings.clients.keys.id_key)
     record = ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), f"SEND#{sid}")
     assert record["outcome"] == "bounced"
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    assert int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 1
+    assert (int(attributes["ApproximateNumberOfMessages"])
+            + int(attributes["ApproximateNumberOfMessagesNotVisible"])) == 1
 
 
 def test_replay_needs_a_stack_or_a_queue(cli):

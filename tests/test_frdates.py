@@ -6,8 +6,8 @@ import pytest
 
 from convier.domain import dates
 from convier.inputs.campaignfile import CampaignSettings
-from convier.render.invitation import build_invitation
 from convier.inputs.post import parse_post
+from convier.render.invitation import build_invitation
 
 PARIS = dates.PARIS
 
@@ -53,9 +53,9 @@ def test_multi_day_with_times():
 
 
 def test_times_shown_in_paris_whatever_the_offset():
-    utc = dt.datetime(2023, 1, 24, 8, 0, tzinfo=dt.timezone.utc)  # 9 h in Paris (winter)
+    utc = dt.datetime(2023, 1, 24, 8, 0, tzinfo=dt.UTC)  # 9 h in Paris (winter)
     assert dates.when(utc, None, all_day=False) == "mardi 24 janvier 2023 à 9 h"
-    summer = dt.datetime(2022, 6, 14, 16, 30, tzinfo=dt.timezone.utc)  # 18 h 30 in Paris (summer)
+    summer = dt.datetime(2022, 6, 14, 16, 30, tzinfo=dt.UTC)  # 18 h 30 in Paris (summer)
     assert dates.clock(dates.paris(summer)) == "18 h 30"
 
 
@@ -84,7 +84,8 @@ def test_timed_event_is_not_all_day():
      "mardi 24 janvier 2023"),
     ("Rendez-vous du 16 au 18 novembre 2022 à Nantes", dt.date(2022, 11, 16), dt.date(2022, 11, 18),
      "du 16 au 18 novembre 2022"),
-    ("du 30 novembre au 2 décembre 2022", dt.date(2022, 11, 30), dt.date(2022, 12, 2), "du 30 novembre au 2 décembre 2022"),
+    ("du 30 novembre au 2 décembre 2022", dt.date(2022, 11, 30), dt.date(2022, 12, 2),
+     "du 30 novembre au 2 décembre 2022"),
     ("Le 1er mars 2022", dt.date(2022, 3, 1), dt.date(2022, 3, 1), "1er mars 2022"),
     ("à Lille les 7, 8 et 9 septembre 2021", dt.date(2021, 9, 7), dt.date(2021, 9, 9), "les 7, 8 et 9 septembre 2021"),
     ("les 1er et 2 mars 2022", dt.date(2022, 3, 1), dt.date(2022, 3, 2), "les 1er et 2 mars 2022"),
@@ -110,7 +111,8 @@ def test_date_inferred_from_title_with_a_warning_naming_it():
 
 
 def test_date_inferred_from_chapeau_when_title_has_none():
-    post = parse_post(post_with("title: Forum\nchapeau-text: Le forum se tient **du 16 au 18 novembre 2022** à Nantes."))
+    post = parse_post(post_with("title: Forum\n"
+                                "chapeau-text: Le forum se tient **du 16 au 18 novembre 2022** à Nantes."))
     inv = build_invitation(post)
     assert inv.event.when == "du 16 au 18 novembre 2022"
     assert any("du 16 au 18 novembre 2022" in w and "déduite" in w for w in inv.warnings)
@@ -118,7 +120,8 @@ def test_date_inferred_from_chapeau_when_title_has_none():
 
 def test_campaign_file_date_wins_over_inference():
     post = parse_post(post_with("title: 'Journée le mardi 24 janvier 2023'"))
-    settings = CampaignSettings(event=CampaignSettings().event.__class__(start=at(2023, 1, 24, 9), end=at(2023, 1, 24, 17, 30)))
+    settings = CampaignSettings(event=CampaignSettings().event.__class__(start=at(2023, 1, 24, 9),
+                                                                         end=at(2023, 1, 24, 17, 30)))
     inv = build_invitation(post, settings)
     assert inv.event.when == "mardi 24 janvier 2023 de 9 h à 17 h 30"
     assert not any("déduite" in w for w in inv.warnings)

@@ -120,7 +120,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2]
 
 @pytest.mark.parametrize("handler, allowed_renderers, forbidden_parts", [
     ("convier.handlers.send", (), ("convier.render", "convier.inputs", "convier.web", "convier.cli", "convier.local")),
-    ("convier.handlers.feedback", (), ("convier.render", "convier.inputs", "convier.web", "convier.cli", "convier.local")),
+    ("convier.handlers.feedback", (),
+     ("convier.render", "convier.inputs", "convier.web", "convier.cli", "convier.local")),
     ("convier.handlers.web", ("jinja2",), ("convier.render", "convier.inputs", "convier.cli", "convier.local")),
     ("convier.handlers.campaign", (), ("convier.render", "convier.cli", "convier.local")),
 ])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from convier.store import ddb
-from convier.store import subscribers
 from convier.domain.ids import subscriber_id
+from convier.store import ddb, subscribers
 from corpus import LISTS
 
 FILES = ["invites-cloud.csv", "export-tableur.csv", "export-windows-1252.csv"]
@@ -116,7 +115,8 @@ def test_export_to_a_file_reads_back_the_same(cli, tmp_path):
     assert cli("lists", "export", "cloud", "--out", out).code == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # spreadsheets read UTF-8 with a BOM
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith("email,prénom,nom,statut,") and header.endswith("source du consentement,date du consentement")
+    assert header.startswith("email,prénom,nom,statut,")
+    assert header.endswith("source du consentement,date du consentement")
     again = cli("lists", "import", "copie", out)
     assert "ajoutés : 8" in again.out and "rejetés : 0" in again.out
     assert [r["email"] for r in export(cli, "copie")] == [r["email"] for r in export(cli, "cloud")]

@@ -51,10 +51,10 @@ def test_separators(sep):
 
 
 def test_quoted_separator_and_line_breaks_keep_physical_line_numbers():
-    data = ('email,nom,service\n'
-            'a@b.fr,"Durand, Jean","ligne un\nligne deux\r\nligne trois"\n'
-            'pas-une-adresse,X,Y\n'
-            '"c@d.fr",Petit,"un ""guillemet"""\n').encode()
+    data = (b'email,nom,service\n'
+            b'a@b.fr,"Durand, Jean","ligne un\nligne deux\r\nligne trois"\n'
+            b'pas-une-adresse,X,Y\n'
+            b'"c@d.fr",Petit,"un ""guillemet"""\n')
     result = parse(data)
     assert result.rows[0].last_name == "Durand, Jean"
     assert result.rows[0].attributes["service"] == "ligne un\nligne deux\r\nligne trois"
@@ -91,7 +91,7 @@ def test_address_header_names(header):
 def test_english_headers_and_full_name():
     row = parse(b"First Name,Last Name,Email\nAnne,Petit,a@b.fr\n").rows[0]
     assert (row.first_name, row.last_name) == ("Anne", "Petit")
-    row = parse("Nom complet;Courriel\nMarie-Claire de La Fontaine;a@b.fr\n".encode()).rows[0]
+    row = parse(b"Nom complet;Courriel\nMarie-Claire de La Fontaine;a@b.fr\n").rows[0]
     assert (row.first_name, row.last_name) == ("Marie-Claire", "de La Fontaine")
 
 

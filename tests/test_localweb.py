@@ -14,8 +14,8 @@ import urllib.request
 import uuid
 from argparse import Namespace
 
-from convier.local import linkserver
 from convier.cli.target import resolve
+from convier.local import linkserver
 
 
 def test_a_request_becomes_a_v2_event():

@@ -1,18 +1,17 @@
 """The hand-built message parses back to exactly what was personalised, with every header of the contract."""
 
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 
-from convier.inputs.campaignfile import CampaignSettings
 from convier.domain.ids import make_token, read_token, subscriber_id
-from convier.render.invitation import build_invitation
 from convier.domain.mime import build_message, fold_ics, personalise, prepare
+from convier.inputs.campaignfile import CampaignSettings
 from convier.inputs.post import read_post
+from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
-
 from corpus import CORPUS
+
 KEYS = (b"k" * 32,)
 
 

@@ -7,9 +7,9 @@ import pytest
 
 from convier.cli.app import main
 from convier.inputs.post import PostError, parse_post, read_post
+from corpus import CORPUS
 
 FIXTURES = Path(__file__).parent / "fixtures"
-from corpus import CORPUS
 
 
 def test_front_matter_fields():
@@ -20,7 +20,8 @@ def test_front_matter_fields():
         "published: false\n"
         "categories: [Atelier]\n"
         "chapeau-text: Un **atelier**.\n"
-        "une-ou-diaporama:\n- image: /uploads/a.jpg\n  alternative-textuelle: |-\n    Une image\n    sur deux lignes\n- image: /uploads/b.jpg\n"
+        "une-ou-diaporama:\n- image: /uploads/a.jpg\n  alternative-textuelle: |-\n"
+        "    Une image\n    sur deux lignes\n- image: /uploads/b.jpg\n"
         "event_start_date: 2023-01-24 09:00:00 +01:00\n"
         "event_end_date: 2023-01-24 17:30:00 +01:00\n"
         "lieu: Station F\n"

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from convier.render import style
 from convier.cli.app import main
-from convier.render.invitation import build_invitation
 from convier.inputs.post import read_post
+from convier.render import style
+from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
-
 from corpus import CORPUS
+
 POSTS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".md", ".markdown")) if CORPUS.is_dir() else []
 SEED = CORPUS / "seed-journee-cloud-2023.md"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "seed.txt"
@@ -150,4 +150,5 @@ def test_seed_text_snapshot():
         diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
                                             "tests/snapshots/seed.txt", "rendu actuel"))
         print(diff)
-        pytest.fail("the seed's text part changed (diff above); if intended: CONVIER_UPDATE_SNAPSHOTS=1 make test\n" + diff)
+        pytest.fail("the seed's text part changed (diff above); "
+                    "if intended: CONVIER_UPDATE_SNAPSHOTS=1 make test\n" + diff)

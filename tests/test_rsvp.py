@@ -6,11 +6,12 @@ import threading
 
 import pytest
 
-from convier.store import records
-from convier.services import rsvp
 from convier.handlers import web
+from convier.services import rsvp
+from convier.store import records
 from motokit import running_moto
 from webkit import event, form, links_of, messages, people, sent_campaign
+
 
 # moto's TransactWriteItems is not atomic across threads: a cancelled transaction restores a copy of the
 # table taken when it began, erasing what other requests wrote meanwhile. DynamoDB makes each transaction
@@ -32,8 +33,7 @@ def answer(settings, token, value):
 def test_capacity_5_with_8_yes_gives_5_confirmed_3_waiting_and_a_no_moves_the_first_in(cli, settings, tmp_path):
     s, c = settings
     campaign_id = sent_campaign(cli, tmp_path, people(8), campaign_yaml="capacity: 5\n")
-    tokens = sorted((links_of(m)["token"] for m in messages(settings, campaign_id).values()))
-    sid_of = {t: t.split(".")[1] for t in tokens}
+    tokens = sorted(links_of(m)["token"] for m in messages(settings, campaign_id).values())
     bodies = [answer(settings, t, "yes") for t in tokens]
     assert all("Votre réponse est enregistrée" in b for b in bodies[:5])
     assert all("liste d’attente" in b for b in bodies[5:])

@@ -18,14 +18,11 @@ from pathlib import Path
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from convier.store import keys
-from convier.store import ddb
-from convier.store import records
-from convier.store import subscribers
+from convier.cli.target import STACK_OUTPUTS, settings_from_outputs
 from convier.errors import InputError
 from convier.handlers import campaign as campaign_handler
 from convier.settings import Clients, Settings
-from convier.cli.target import STACK_OUTPUTS, settings_from_outputs
+from convier.store import ddb, keys, records, subscribers
 from corpus import SEED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +109,8 @@ def stack(moto_server, monkeypatch):
 def function_settings(outputs: dict, endpoint: str) -> Settings:
     """What the campaign function gets: template.yaml's Globals environment, with the stack's values."""
     env = {"CONVIER_TABLE": outputs["TableName"], "CONVIER_QUEUE_URL": outputs["QueueUrl"],
-           "CONVIER_DLQ_URL": outputs["DeadLetterQueueUrl"], "CONVIER_CONFIGURATION_SET": outputs["ConfigurationSetName"],
+           "CONVIER_DLQ_URL": outputs["DeadLetterQueueUrl"],
+           "CONVIER_CONFIGURATION_SET": outputs["ConfigurationSetName"],
            "CONVIER_SECRET_ID": outputs["SecretId"], "CONVIER_SENDER": outputs["SenderAddress"],
            "CONVIER_SEND_RATE": outputs["MaxSendRate"], "CONVIER_WORKERS": outputs["SendWorkers"],
            "AWS_REGION": REGION, "CONVIER_ENDPOINT_URL": endpoint}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from convier.store import ddb
-from convier.store import subscribers
 from convier.domain.ids import subscriber_id
+from convier.store import ddb, subscribers
 from convier.store.subscribers import Subscriber
 
 

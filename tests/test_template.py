@@ -90,7 +90,8 @@ def test_no_statement_grants_everything(translated):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not any(a in ("*", "ses:*", "dynamodb:*", "sqs:*") for a in actions), (name, statement)
                 if statement.get("Resource") == "*":
-                    assert actions in (["ses:GetAccount"], "ses:GetAccount"), (name, statement)  # the one action with no resource scope
+                    # the one action with no resource scope
+                    assert actions in (["ses:GetAccount"], "ses:GetAccount"), (name, statement)
 
 
 def test_the_built_package_carries_the_templates(tmp_path):
@@ -162,7 +163,8 @@ def test_every_function_runtime_memory_timeout_logs_and_build(translated):
     resources = translated[0]["Resources"]
     source = yaml_parse(TEMPLATE.read_text())["Resources"]
     retention = {res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"]["RetentionInDays"]
-                 for res in resources.values() if res["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in res["Properties"]}
+                 for res in resources.values()
+                 if res["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in res["Properties"]}
     for name in FUNCTIONS:
         props = resources[name]["Properties"]
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"], name
@@ -217,7 +219,8 @@ def test_ses_events_reach_the_feedback_function(translated):
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"} and statement["Action"] == "sns:Publish"
     assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
-    assert "configuration-set/${ConfigurationSet}" in json.dumps(statement["Condition"]["StringEquals"]["aws:SourceArn"])
+    source_arn = statement["Condition"]["StringEquals"]["aws:SourceArn"]
+    assert "configuration-set/${ConfigurationSet}" in json.dumps(source_arn)
 
 
 def test_feedback_function_reads_and_writes_the_table_and_reads_the_secret_only(translated):

@@ -117,7 +117,7 @@ def test_the_build_target_packages_the_wheel_only_and_every_handler_imports(tmp_
     if machine is None:
         pytest.skip("no manylinux platform for this machine")
     out = tmp_path / "artifacts"
-    version = "%d.%d" % sys.version_info[:2]
+    version = "{}.{}".format(*sys.version_info[:2])
     subprocess.run(["make", "-s", "-C", str(ROOT), "build-WebFunction", f"ARTIFACTS_DIR={out}",
                     f"LAMBDA_STAGE={tmp_path / 'stage'}", f"LAMBDA_PYTHON_VERSION={version}",
                     f"LAMBDA_COMPILER={sys.executable}", f"BUILD_PYTHON={sys.executable}",
@@ -239,7 +239,8 @@ def test_the_web_function_answers_before_its_timeouts(resources):
     web = resources["WebFunction"]["Properties"]
     variables = web["Environment"]["Variables"]
     attempts = int(variables["CONVIER_CLIENT_MAX_ATTEMPTS"])
-    worst = attempts * (float(variables["CONVIER_CLIENT_CONNECT_TIMEOUT"]) + float(variables["CONVIER_CLIENT_READ_TIMEOUT"]))
+    worst = attempts * (float(variables["CONVIER_CLIENT_CONNECT_TIMEOUT"])
+                        + float(variables["CONVIER_CLIENT_READ_TIMEOUT"]))
     assert worst <= web["Timeout"] - 3  # time left for the French error page
     for methods in resources["HttpApi"]["Properties"]["Body"]["paths"].values():
         for spec in methods.values():
@@ -259,7 +260,8 @@ def test_feedback_events_that_fail_go_to_a_queue_with_an_alarm(source, resources
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FeedbackFailureQueue", "Arn"]}
     assert resources["FeedbackFailureQueue"]["Properties"]["MessageRetentionPeriod"] == 1209600
     alarm = resources["FeedbackFailureAlarm"]["Properties"]
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FeedbackFailureQueue", "QueueName"]}}]
+    assert alarm["Dimensions"] == [{"Name": "QueueName",
+                                    "Value": {"Fn::GetAtt": ["FeedbackFailureQueue", "QueueName"]}}]
     assert "feedback replay" in alarm["AlarmDescription"]
     assert "FeedbackFailureQueueUrl" in source["Outputs"]
 
@@ -384,7 +386,8 @@ def test_operator_policy_holds_what_the_cli_needs(source, resources):
     assert by_action["cloudformation:DescribeStacks"]["Resource"] == {"Ref": "AWS::StackId"}
     assert by_action["lambda:InvokeFunction"]["Resource"] == {"Fn::GetAtt": ["CampaignFunction", "Arn"]}
     assert by_action["secretsmanager:GetSecretValue"]["Resource"] == {"Ref": "LinkSecret"}
-    assert "configuration-set/${ConfigurationSet}" in json.dumps(by_action["ses:SendEmail"]["Resource"])  # campaign test
+    # campaign test
+    assert "configuration-set/${ConfigurationSet}" in json.dumps(by_action["ses:SendEmail"]["Resource"])
     assert "ses:FromAddress" in by_action["ses:SendEmail"]["Condition"]["StringLike"]
     assert "ses:GetEmailIdentity" in by_action and "dynamodb:Query" in by_action and "sqs:ReceiveMessage" in by_action
     assert "ses:SendRawEmail" not in by_action

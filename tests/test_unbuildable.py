@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from convier.services import campaigns, sending
-from convier.store import records
 from convier.domain.ids import subscriber_id
 from convier.local.worker import drain
+from convier.services import campaigns, sending
+from convier.store import records
 from test_campaigns import FaultySES, faulty_sender, prepared_campaign
 
 VICTIM = "agnes.faure@justice.gouv.fr"

@@ -11,12 +11,9 @@ from dataclasses import replace
 import pytest
 from icalendar import Calendar
 
-from convier.store import keys
-from convier.store import ddb
-from convier.store import records
-from convier.store import subscribers
-from convier.handlers import web
 from convier.domain.ids import make_token
+from convier.handlers import web
+from convier.store import ddb, keys, records, subscribers
 from corpus import SEED
 from webkit import event, form, links_of, messages, sent_campaign, write_list
 
@@ -224,7 +221,8 @@ def test_one_click_unsubscribes_and_the_next_campaign_skips_them(cli, settings, 
 def test_html_in_names_and_attributes_is_escaped_on_every_page(cli, settings, tmp_path):
     evil = '<script>alert(1)</script>'
     s, c = settings
-    assert cli("lists", "import", "invites", write_list(tmp_path, [("evil@exemple.gouv.fr", "Eve", "Durand")])).code == 0
+    list_file = write_list(tmp_path, [("evil@exemple.gouv.fr", "Eve", "Durand")])
+    assert cli("lists", "import", "invites", list_file).code == 0
     # the import strips tags; names can still come from elsewhere (an older import, another tool): put them raw
     (sub,) = subscribers.iter_subscribers(c.dynamodb, s.table, "invites")
     raw = replace(sub, first_name=f'{evil}"><img src=x onerror=alert(2)>', last_name="<b>Durand</b>",

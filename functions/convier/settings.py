@@ -34,14 +34,15 @@ class Keys:
     link_keys: tuple[bytes, ...]
 
     @classmethod
-    def from_json(cls, text: str) -> "Keys":
+    def from_json(cls, text: str) -> Keys:
         """Either explicit hex keys, or the `seed` the stack's secret is generated with (keys derived from it).
 
         To rotate the link key, put a new hex key first in `link_keys` and keep the old one after it.
         """
         data = json.loads(text)
         seed = data.get("seed", "").encode()
-        id_key = bytes.fromhex(data["id_key"]) if data.get("id_key") else hashlib.sha256(b"convier-id\x00" + seed).digest()
+        id_key = (bytes.fromhex(data["id_key"]) if data.get("id_key")
+                  else hashlib.sha256(b"convier-id\x00" + seed).digest())
         links = [bytes.fromhex(k) for k in data.get("link_keys") or ()]
         if seed:
             links.append(hashlib.sha256(b"convier-link\x00" + seed).digest())
@@ -53,7 +54,7 @@ class Keys:
         return json.dumps({"id_key": self.id_key.hex(), "link_keys": [k.hex() for k in self.link_keys]})
 
     @classmethod
-    def generate(cls) -> "Keys":
+    def generate(cls) -> Keys:
         return cls(id_key=secrets.token_bytes(32), link_keys=(secrets.token_bytes(32),))
 
 
@@ -81,7 +82,7 @@ class Settings:
         return self.home is not None
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "Settings":
+    def from_env(cls, env: dict | None = None) -> Settings:
         """What a Lambda function (or a test) is given through its environment."""
         env = os.environ if env is None else env
         rate = env.get("CONVIER_SEND_RATE")
@@ -124,7 +125,7 @@ class Settings:
         }
         return {k: v for k, v in env.items() if v}
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
 

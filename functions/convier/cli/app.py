@@ -16,8 +16,8 @@ err = Console(stderr=True, highlight=False)
 
 def cmd_render(args) -> int:
     from convier.inputs.campaignfile import read_campaign
-    from convier.render.invitation import build_invitation
     from convier.inputs.post import read_post
+    from convier.render.invitation import build_invitation
     from convier.render.preview import write_preview
 
     post = read_post(args.post)

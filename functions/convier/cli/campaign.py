@@ -10,9 +10,9 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from convier.errors import InputError
 from convier.services import campaigns
 from convier.store import records
-from convier.errors import InputError
 
 STATUS_FR = {records.DRAFT: "brouillon", records.SENDING: "en cours d’envoi", records.PAUSED: "en pause",
              records.CANCELLED: "annulée", records.DONE: "envoyée"}
@@ -77,8 +77,8 @@ def send_with_progress(campaign_id, settings, clients, console, expected: int) -
     """Local sending (embedded default or --endpoint-url): the send handler on the queue, a progress bar,
     then the counts and the outbox page. Shared by `campaign send`, `campaign resume` and `demo`."""
     from convier.handlers.send import sender_for
-    from convier.local.worker import drain
     from convier.local.outbox import write_index
+    from convier.local.worker import drain
 
     sender = sender_for(settings, clients)
     sender.pause_delay = 2

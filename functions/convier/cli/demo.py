@@ -5,13 +5,11 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from convier.services import campaigns
-from convier.local import embedded
-from convier.inputs import listfile
-from convier.services import lists
-from convier.local import linkserver
-from convier.store import subscribers
 from convier.errors import InputError
+from convier.inputs import listfile
+from convier.local import embedded, linkserver
+from convier.services import campaigns, lists
+from convier.store import subscribers
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 DEMO_LIST = "demo"

@@ -104,9 +104,9 @@ def _status(status: str) -> str:
 # --- lists export / show --------------------------------------------------------------------------
 
 def cmd_export(args) -> int:
+    from convier.errors import InputError
     from convier.services import lists
     from convier.store import subscribers
-    from convier.errors import InputError
 
     settings, clients = _resolve(args)
     if not subscribers.list_exists(clients.dynamodb, settings.table, args.list):
@@ -122,8 +122,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from convier.store import subscribers
     from convier.errors import InputError
+    from convier.store import subscribers
 
     settings, clients = _resolve(args)
     dynamo, table_name = clients.dynamodb, settings.table
@@ -178,8 +178,8 @@ def cmd_forget(args) -> int:
 # --- local ----------------------------------------------------------------------------------------
 
 def cmd_local_status(args) -> int:
-    from convier.local import embedded
     from convier.cli.target import home_of
+    from convier.local import embedded
 
     s = embedded.status(home_of(args))
     console.print(f"Dossier d'état : {s['home']}")
@@ -194,8 +194,8 @@ def cmd_local_status(args) -> int:
 
 
 def cmd_local_stop(args) -> int:
-    from convier.local import embedded
     from convier.cli.target import home_of
+    from convier.local import embedded
 
     info = embedded.stop_server(home_of(args))
     if info:
@@ -207,8 +207,8 @@ def cmd_local_stop(args) -> int:
 
 
 def cmd_local_reset(args) -> int:
-    from convier.local import embedded
     from convier.cli.target import home_of
+    from convier.local import embedded
 
     home = home_of(args)
     files = [p for p in embedded.state_files(home) if p.name != embedded.LOCK_FILE]

@@ -14,10 +14,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from convier.local import embedded
-from convier.local import linkserver
-from convier.errors import InputError
 from convier.aws.resources import ensure_resources
+from convier.errors import InputError
+from convier.local import embedded, linkserver
 from convier.settings import DEFAULT_REGION, Clients, Settings, default_home
 
 

@@ -6,9 +6,9 @@ import sys
 
 
 def cmd_serve(args, console, err) -> int:
-    from convier.local import linkserver
-    from convier.errors import InputError
     from convier.cli.target import home_of, resolve
+    from convier.errors import InputError
+    from convier.local import linkserver
 
     home = home_of(args)
     port = args.port or linkserver.serve_port(home)
@@ -36,10 +36,9 @@ def cmd_serve(args, console, err) -> int:
 
 
 def cmd_export(args, console, err) -> int:
-    from convier.services import campaigns
-    from convier.services import rsvp
-    from convier.services.lists import write_export
     from convier.cli.target import resolve
+    from convier.services import campaigns, rsvp
+    from convier.services.lists import write_export
 
     settings, clients = resolve(args)
     campaign = campaigns.require(clients, settings, args.id)

@@ -33,7 +33,7 @@ class Event:
                 "online_url": self.online_url, "when": self.when}
 
     @classmethod
-    def from_record(cls, record: dict | None) -> "Event":
+    def from_record(cls, record: dict | None) -> Event:
         record = record or {}
 
         def moment(key):
@@ -58,7 +58,7 @@ def event_span(event) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
 
 
 def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def google_link(event, title: str, details: str) -> str:

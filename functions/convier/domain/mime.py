@@ -111,7 +111,7 @@ class MessageTemplate:
                 "list_id": self.list_id}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MessageTemplate":
+    def from_dict(cls, data: dict) -> MessageTemplate:
         return cls.from_parts(**data)
 
     @property
@@ -218,7 +218,8 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
     text_values = {"TOKEN": token, "GREETING": _qp(hello)}
     head_ics, marked_ics, tail_ics = prepared.ics
     urls = links(template.public_url, token)
-    message_id = message_id or f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}.{secrets.token_hex(6)}@{prepared.domain}>"
+    message_id = message_id or (f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}."
+                                f"{secrets.token_hex(6)}@{prepared.domain}>")
     mixed, alt = prepared.boundary_mixed, prepared.boundary_alt
     head = prepared.head
     if test:
@@ -228,7 +229,8 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
         f"To: {mailbox(to_name, to_address)}", CRLF,
         f"Date: {date or formatdate(usegmt=True)}", CRLF,
         f"Message-ID: {message_id}", CRLF,
-        f"List-Unsubscribe: <{urls['unsubscribe']}>, <mailto:{template.sender_address}?subject=unsubscribe%20{token}>", CRLF,
+        f"List-Unsubscribe: <{urls['unsubscribe']}>, "
+        f"<mailto:{template.sender_address}?subject=unsubscribe%20{token}>", CRLF,
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click", CRLF,
         f'Content-Type: multipart/mixed; boundary="{mixed}"', CRLF,
         CRLF,
@@ -248,7 +250,8 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
         f"--{alt}--", CRLF,
     ]
     if head_ics or marked_ics:
-        ics_text = head_ics + fold_ics(fill(marked_ics, {"TOKEN": token, "GREETING": ""})) + tail_ics if marked_ics else head_ics
+        ics_text = (head_ics + fold_ics(fill(marked_ics, {"TOKEN": token, "GREETING": ""})) + tail_ics
+                    if marked_ics else head_ics)
         parts += [
             f"--{mixed}", CRLF,
             'Content-Type: text/calendar; charset=utf-8; method=PUBLISH; name="invitation.ics"', CRLF,

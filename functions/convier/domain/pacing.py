@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-
 HEADROOM = 0.98  # pace a little under the quota: network jitter bunches requests, and SES counts arrivals
 CATCH_UP = 0.99  # after a stall, owed slots are made up at this share of the quota, never at the quota itself
 

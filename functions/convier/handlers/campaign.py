@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from convier.services import campaigns
 from convier.errors import InputError
+from convier.services import campaigns
 from convier.settings import Clients, Settings
 
 ACTIONS = {"send", "pause", "resume", "cancel", "status"}

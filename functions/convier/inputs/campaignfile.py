@@ -112,7 +112,8 @@ def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
         raise _fail(source, "event", "doit être un ensemble de clés (start, end, place, address, online_url)")
     unknown = sorted(set(map(str, event)) - _EVENT_KEYS)
     if unknown:
-        raise InputError(f"{source} : clé inconnue « event.{unknown[0]} » (clés possibles : {', '.join(sorted(_EVENT_KEYS))})")
+        raise InputError(f"{source} : clé inconnue « event.{unknown[0]} » "
+                         f"(clés possibles : {', '.join(sorted(_EVENT_KEYS))})")
     capacity = data.get("capacity")
     if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1):
         raise _fail(source, "capacity", f"doit être un nombre entier positif, reçu {capacity!r}")

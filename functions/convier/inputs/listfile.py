@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convier.errors import InputError
 from convier.domain.ids import normalise_address
+from convier.errors import InputError
 
 EMAIL, FIRST, LAST, FULL, IGNORED = "email", "first_name", "last_name", "full_name", "ignored"
 
@@ -130,7 +130,8 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 
         best = from_bytes(data).best()
         if best is None:
-            raise InputError(f"{name} : encodage des caractères non reconnu ; enregistrez le fichier en CSV UTF-8")
+            raise InputError(f"{name} : encodage des caractères non reconnu ; "
+                             "enregistrez le fichier en CSV UTF-8") from None
         text, encoding = str(best), best.encoding
     return text, encoding
 
@@ -281,7 +282,7 @@ def _row(line: int, address: str, header: list[str], roles: list[str | None], fi
     first = last = full = ""
     attributes: dict[str, str] = {}
     marked = []
-    for column, role, value in zip(header, roles, fields):
+    for column, role, value in zip(header, roles, fields, strict=False):
         if role in (EMAIL, IGNORED):
             continue
         if role in (FIRST, LAST, FULL):

@@ -25,8 +25,8 @@ def write_index(folder: Path, title: str = "") -> Path:
 table{{border-collapse:collapse;width:100%}}th,td{{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}}
 th{{background:#f6f6f6}}a{{color:#000091}}</style></head>
 <body><h1>Boîte d’envoi locale</h1>
-<p>Campagne <strong>{html.escape(title or folder.name)}</strong> : {len(rows)} message(s) envoyé(s) par le SES local (moto).
-Rien n’est parti sur Internet.</p>
+<p>Campagne <strong>{html.escape(title or folder.name)}</strong> : {len(rows)} message(s) envoyé(s)
+par le SES local (moto). Rien n’est parti sur Internet.</p>
 <table><thead><tr><th scope="col">Destinataire</th><th scope="col">Objet</th><th scope="col">Date</th>
 <th scope="col">Message</th></tr></thead><tbody>
 {chr(10).join(rows)}

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from convier.store import records
 from convier.services.sending import BATCH_SIZE, Counts, Sender, process_event
+from convier.store import records
 
 RETRY_VISIBILITY = 2  # seconds before a failed message is received again
 

@@ -36,7 +36,8 @@ _BLOCK_CLOSE_THEN_MARKDOWN = re.compile(
 # Editor placeholders such as <div class="margina"> margin 30px </div> (spacing hacks shown as text).
 _SPACER = re.compile(r"<div\b[^>]*>\s*margin\s+\d+\s*px\s*</div>", re.I)
 # Markdown left as text inside raw HTML blocks (which markdown does not parse).
-_LITERAL_LINK = re.compile(r'\[([^\[\]<]+)\]\(\s*([^()\s<>"]*(?:\([^()\s<>"]*\))?[^()\s<>"]*)(?:\s+(?:"[^"<>]*"|&quot;(?:(?!&quot;)[^<>])*&quot;))?\s*\)')
+_LITERAL_LINK = re.compile(r'\[([^\[\]<]+)\]\(\s*([^()\s<>"]*(?:\([^()\s<>"]*\))?[^()\s<>"]*)'
+                           r'(?:\s+(?:"[^"<>]*"|&quot;(?:(?!&quot;)[^<>])*&quot;))?\s*\)')
 _LITERAL_BULLET = re.compile(r"^[ \t]*\*[ \t]+(?=\S)", re.M)
 
 TAGS = {
@@ -79,7 +80,8 @@ def video_link(src: str) -> str:
 
 
 def _iframe_to_link(match: re.Match) -> str:
-    attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTR.finditer(match.group(1) or match.group(2) or "")}
+    attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
+             for m in _ATTR.finditer(match.group(1) or match.group(2) or "")}
     src = attrs.get("src", "")
     if not src:
         return ""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from icalendar import Calendar, Event as VEvent
+from icalendar import Calendar
+from icalendar import Event as VEvent
 
 from convier.domain.event import event_span
 
@@ -22,7 +23,7 @@ def event_calendar(event, *, uid: str, title: str, description: str, url: str, s
     cal.add("method", "PUBLISH")
     vevent = VEvent()
     vevent.add("uid", uid)
-    vevent.add("dtstamp", stamp or dt.datetime.now(dt.timezone.utc))
+    vevent.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
     start, end = event_span(event)
     vevent.add("dtstart", start)
     vevent.add("dtend", end)

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from convier.domain import dates
-from convier.render.body import render_body, render_inline
-from convier.inputs.campaignfile import DEFAULT_SENDER, CampaignSettings
 from convier.domain.event import Event
+from convier.inputs.campaignfile import DEFAULT_SENDER, CampaignSettings
 from convier.inputs.post import Image, InfoField, Post
+from convier.render.body import render_body, render_inline
 
 PREHEADER_LENGTH = 140
 
@@ -71,7 +71,8 @@ def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event
             end = dt.datetime.combine(last, dt.time(0, 0), tzinfo=dates.PARIS) if last != first else None
             all_day = True
             warnings.append(f"date de l’événement déduite du texte « {inferred} » : "
-                            f"{dates.date_range(first, last)}, sans horaire (précisez event.start dans le fichier de campagne)")
+                            f"{dates.date_range(first, last)}, sans horaire "
+                            "(précisez event.start dans le fichier de campagne)")
     else:
         all_day = _all_day(start, end)
     place = ev.place or post.place

@@ -11,11 +11,12 @@ import jinja2
 from mjml import mjml2html
 
 from convier.domain.event import google_link, outlook_link
-from convier.render.calendar import event_calendar
+from convier.domain.mime import TOKEN, MessageTemplate
+from convier.domain.mime import links as recipient_links
 from convier.render import style
 from convier.render.body import absolute_url
+from convier.render.calendar import event_calendar
 from convier.render.invitation import Invitation
-from convier.domain.mime import TOKEN, MessageTemplate, links as recipient_links
 from convier.render.plaintext import html_to_text
 
 LABELS = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
@@ -72,7 +73,8 @@ def _info(inv: Invitation) -> list[_Info]:
     rows = []
     for field in inv.info_fields:
         url = absolute_url(field.link, inv.site_url) if field.link else None
-        label = url[len("mailto:"):] if url and url.startswith("mailto:") else (field.content if not url else "En savoir plus")
+        label = (url[len("mailto:"):] if url and url.startswith("mailto:")
+                 else (field.content if not url else "En savoir plus"))
         if url and not field.content:
             label = url[len("mailto:"):] if url.startswith("mailto:") else "Lien"
         rows.append(_Info(label=field.label, content=field.content, url=url, url_label=label))

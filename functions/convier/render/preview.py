@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convier.render.invitation import Invitation
 from convier.domain.mime import build_message, prepare
+from convier.render.invitation import Invitation
 from convier.render.message import RenderedInvitation, render_invitation
 
 SAMPLE_TOKEN = "jeton-exemple"

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from convier.store import ddb
-from convier.store import records
-from convier.store import subscribers
 from convier.aws.ses import verify_sender
-from convier.errors import InputError
 from convier.domain.pacing import recipients_per_message
+from convier.errors import InputError
 from convier.services.sending import BATCH_SIZE, message_body, send_rate
-from convier.store import keys
+from convier.store import ddb, keys, records, subscribers
 
 
 def new_campaign_id(today: dt.date | None = None) -> str:
@@ -35,8 +32,8 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     CLI hands in for the embedded default and `--endpoint-url`, creates it there instead.
     """
     from convier.inputs.campaignfile import read_campaign
-    from convier.render.invitation import build_invitation
     from convier.inputs.post import read_post
+    from convier.render.invitation import build_invitation
     from convier.render.message import render_invitation
 
     dynamo, table = clients.dynamodb, settings.table
@@ -53,7 +50,8 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
-        title=invitation.title, post=str(Path(post_path).name), event=invitation.event.to_record() if invitation.event else {},
+        title=invitation.title, post=str(Path(post_path).name),
+        event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
         warnings=rendered.warnings)
     dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
@@ -147,7 +145,7 @@ def _age(stamp: str, now: dt.datetime) -> float:
 
 def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) -> Status:
     campaign = require(clients, settings, campaign_id)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     counts = {"sent": 0, "skipped": 0, "failed": 0, "unknown": 0, "in_flight": 0}
     recent = 0
     sends = records.send_records(clients.dynamodb, settings.table, campaign_id)
@@ -166,7 +164,8 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
 
     answers = rsvp_counts(clients.dynamodb, settings.table, campaign_id,
                           {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
-    from convier.services.feedback import COUNTERS, counters as feedback_counters
+    from convier.services.feedback import COUNTERS
+    from convier.services.feedback import counters as feedback_counters
 
     meta = ddb.get(clients.dynamodb, settings.table, *keys.campaign_key(campaign_id),
                    projection=", ".join(COUNTERS.values())) or {}

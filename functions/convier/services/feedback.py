@@ -24,11 +24,8 @@ from email.utils import parseaddr
 
 from botocore.exceptions import ClientError
 
-from convier.store import ddb
-from convier.store import records
-from convier.store import subscribers
 from convier.domain.ids import subscriber_id
-from convier.store import keys
+from convier.store import ddb, keys, records, subscribers
 
 log = logging.getLogger("convier.feedback")
 

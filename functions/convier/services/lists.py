@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Mapping, TextIO
+from typing import TextIO
 
-from convier.store import ddb
-from convier.store import subscribers
 from convier.domain.ids import subscriber_id
 from convier.inputs.listfile import ListFile
+from convier.store import ddb, keys, subscribers
 from convier.store.subscribers import SUBSCRIBED, Subscriber
-from convier.store import keys
 
 CHUNK = 500  # items per progress step
 WRITERS = 4  # batch writes in flight at once
@@ -171,7 +169,8 @@ def _delete(ddb_client, table: str, pk: str, sk: str) -> bool:
 
 
 # What erasure must also reach outside the table (the embedded default's outbox and recording): a label (any
-# hashable the caller prints) and a callable (normalised address, subscriber id) → how many things it removed. The CLI hands them in.
+# hashable the caller prints) and a callable (normalised address, subscriber id) → how many things it removed.
+# The CLI hands them in.
 Eraser = Callable[[str, str], int]
 
 

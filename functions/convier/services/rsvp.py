@@ -15,17 +15,15 @@ On the web path: standard library, boto3 and light convier modules only.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from convier.store import records
-from convier.store import subscribers
-from convier.store.ddb import now_iso
+from convier.domain.answers import ANSWER_FR, ANSWERS, CONFIRMED, MAYBE, NO, WAITING, YES, Rsvp, next_answer  # noqa: F401
 from convier.domain.event import Event
 from convier.domain.ids import read_token
 from convier.domain.mime import calendar_file
-from convier.domain.answers import (ANSWER_FR, ANSWERS, CONFIRMED, MAYBE, NO, WAITING, YES,  # noqa: F401
-                                    Rsvp, next_answer)
+from convier.store import records, subscribers
 from convier.store.answers import all_rsvps, counters, get_rsvp, waiting_list, write_answer  # noqa: F401
+from convier.store.ddb import now_iso
 
 log = logging.getLogger("convier.web")
 MAX_ATTEMPTS = 10  # optimistic retries when answers change at the same moment
@@ -206,7 +204,7 @@ class UnknownLink(LookupError):
 class NotAnAnswer(ValueError):
     """The form named no answer this campaign offers: the page again, with a message, nothing changed."""
 
-    def __init__(self, view: "AnswerView"):
+    def __init__(self, view: AnswerView):
         super().__init__("réponse absente ou inconnue")
         self.view = view
 

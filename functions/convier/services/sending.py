@@ -26,18 +26,16 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from convier.store import ddb
-from convier.store import records
 from convier.domain.ids import make_token
 from convier.domain.mime import Prepared, build_message, personalise, prepare
 from convier.domain.pacing import Pacer, backoff
-from convier.store import keys
+from convier.store import ddb, keys, records
 
 log = logging.getLogger("convier.send")
 
@@ -63,7 +61,7 @@ class Counts:
     requeued: int = 0
     unfinished: int = 0  # recipients left for a redelivery because the function was running out of time
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 

@@ -19,7 +19,8 @@ def rsvp_item(r: Rsvp) -> dict:
             "history": list(r.history), "version": r.version}
 
 def rsvp_from_item(item: dict) -> Rsvp:
-    return Rsvp(campaign_id=keys.after(keys.CAMPAIGN, item["PK"]), sid=item.get("sid") or keys.after(keys.RSVP, item["SK"]),
+    return Rsvp(campaign_id=keys.after(keys.CAMPAIGN, item["PK"]),
+                sid=item.get("sid") or keys.after(keys.RSVP, item["SK"]),
                 answer=item.get("answer", ""), at=item.get("at", ""), place=item.get("place", ""),
                 waiting_since=item.get("waiting_since", ""), history=tuple(item.get("history") or ()),
                 version=int(item.get("version", 1)))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 
 def now_iso() -> str:
     """The time stamp every item carries: UTC, ISO 8601, milliseconds (sorts as text)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def to_value(value: Any) -> dict:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from convier.store import ddb
-from convier.store.ddb import now_iso
 from convier.domain.mime import MessageTemplate
-from convier.store import keys
+from convier.store import ddb, keys
+from convier.store.ddb import now_iso
 
 DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
@@ -41,7 +40,7 @@ class Campaign:
                 "subject": self.template.subject}
 
     @classmethod
-    def from_item(cls, item: dict) -> "Campaign":
+    def from_item(cls, item: dict) -> Campaign:
         return cls(id=item["id"], list_name=item["list"], status=item["status"],
                    template=MessageTemplate.from_dict(item["template"]), title=item.get("title", ""),
                    post=item.get("post", ""), event=item.get("event") or {}, capacity=item.get("capacity"),

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from convier.store import ddb
-from convier.store.ddb import now_iso
 from convier.domain.ids import subscriber_id
-from convier.store import keys
+from convier.store import ddb, keys
+from convier.store.ddb import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class Subscriber:
                 "list": self.list_name, **extra}
 
     @classmethod
-    def from_item(cls, item: dict) -> "Subscriber":
+    def from_item(cls, item: dict) -> Subscriber:
         return cls(sid=item.get("sid") or keys.after(keys.SUB, item["SK"]), email=item["email"],
                    first_name=item.get("first_name", ""), last_name=item.get("last_name", ""),
                    attributes={k: str(v) for k, v in (item.get("attributes") or {}).items()},

@@ -87,7 +87,8 @@ ERRORS = {
     404: ("Ce lien n’est pas valable", ["Il est peut-être incomplet, ou il a été modifié.",
                                         "Ouvrez à nouveau le lien tel qu’il figure dans l’e-mail reçu ; "
                                         "si cela ne fonctionne pas, répondez simplement à cet e-mail."]),
-    405: ("Cette action n’est pas possible ici", ["Revenez au lien reçu par e-mail et utilisez les boutons de la page."]),
+    405: ("Cette action n’est pas possible ici",
+          ["Revenez au lien reçu par e-mail et utilisez les boutons de la page."]),
     413: ("Cette demande est trop volumineuse", ["Revenez au lien reçu par e-mail et réessayez."]),
     500: ("Un problème technique est survenu", ["Votre demande n’a pas pu être traitée. Réessayez dans quelques "
                                                 "minutes ; rien n’a été perdu."]),
