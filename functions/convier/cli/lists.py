@@ -35,8 +35,7 @@ def cmd_import(args) -> int:
     settings, clients = _resolve(args)
     source = f"fichier {Path(args.file).name}"
     with _progress(len(parsed.rows)) as progress:
-        report = lists.import_rows(clients.dynamodb, settings.table, args.list, parsed, clients.keys.id_key,
-                                   source=source, progress=progress)
+        report = lists.import_list(clients, settings, args.list, parsed, source=source, progress=progress)
     print_import(report)
     return 0
 
@@ -104,14 +103,10 @@ def _status(status: str) -> str:
 # --- lists export / show --------------------------------------------------------------------------
 
 def cmd_export(args) -> int:
-    from convier.errors import InputError
     from convier.services import lists
-    from convier.store import subscribers
 
     settings, clients = _resolve(args)
-    if not subscribers.list_exists(clients.dynamodb, settings.table, args.list):
-        raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
-    header, rows = lists.export_rows(clients.dynamodb, settings.table, args.list)
+    header, rows = lists.export_list(clients, settings, args.list)
     if args.out and args.out != "-":
         with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
             lists.write_export(out, header, rows)
@@ -122,15 +117,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from convier.errors import InputError
+    from convier.services import lists
     from convier.store import subscribers
 
     settings, clients = _resolve(args)
-    dynamo, table_name = clients.dynamodb, settings.table
-    names = [args.list] if args.list else subscribers.list_names(dynamo, table_name)
-    if args.list and not subscribers.list_exists(dynamo, table_name, args.list):
-        raise InputError(f"liste inconnue : « {args.list} » (voir convier lists show)")
-    if not names:
+    found = lists.show_lists(clients, settings, args.list)
+    if not found:
         console.print("Aucune liste. Importez-en une : convier lists import NOM FICHIER.csv")
         return 0
     table = Table(title="Listes de diffusion")
@@ -139,12 +131,9 @@ def cmd_show(args) -> int:
         table.add_column(subscribers.STATUS_FR[status], justify="right")
     table.add_column("total", justify="right")
     table.add_column("dernier import")
-    for name in names:
-        counts = subscribers.count_by_status(dynamo, table_name, name)
-        meta = subscribers.list_meta(dynamo, table_name, name) or {}
-        last = meta.get("last_import") or {}
-        table.add_row(name, *(str(counts.get(s, 0)) for s in subscribers.STATUSES), str(sum(counts.values())),
-                      f"{last.get('at', '')[:16].replace('T', ' ')} {last.get('source', '')}".strip())
+    for summary in found:
+        table.add_row(summary.name, *(str(summary.counts.get(s, 0)) for s in subscribers.STATUSES), str(summary.total),
+                      f"{summary.last_import_at[:16].replace('T', ' ')} {summary.last_import_source}".strip())
     console.print(table)
     return 0
 
@@ -156,8 +145,7 @@ def cmd_forget(args) -> int:
     from convier.services import lists
 
     settings, clients = _resolve(args)
-    done = lists.forget(clients.dynamodb, settings.table, args.email, clients.keys.id_key,
-                        erasers=local_erasers(settings))
+    done = lists.forget_address(clients, settings, args.email, erasers=local_erasers(settings))
     if not done.anything:
         console.print("Cette adresse n'apparaît nulle part : rien à effacer.")
         return 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from convier.domain.ids import subscriber_id
+from convier.errors import InputError
 from convier.inputs.listfile import ListFile
 from convier.store import ddb, keys, subscribers
 from convier.store.subscribers import SUBSCRIBED, Subscriber
@@ -194,3 +195,53 @@ def forget(ddb_client, table: str, address: str, id_key: bytes,
     for label, erase in (erasers or {}).items():
         done.elsewhere[label] = erase(address, sid)
     return done
+
+
+# --- one call per staff action (CLI, console) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class ListSummary:
+    """A list as `lists show` and the console's list page show it."""
+
+    name: str
+    counts: dict[str, int]  # by status, zeros included
+    last_import_at: str = ""
+    last_import_source: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def require_list(clients, settings, list_name: str) -> None:
+    if not subscribers.list_exists(clients.dynamodb, settings.table, list_name):
+        raise InputError(f"liste inconnue : « {list_name} » (voir convier lists show)")
+
+
+def show_lists(clients, settings, list_name: str | None = None) -> list[ListSummary]:
+    """Every list (or the one named) with its counts by status and its last import."""
+    dynamo, table = clients.dynamodb, settings.table
+    if list_name:
+        require_list(clients, settings, list_name)
+    names = [list_name] if list_name else subscribers.list_names(dynamo, table)
+    found = []
+    for name in names:
+        last = (subscribers.list_meta(dynamo, table, name) or {}).get("last_import") or {}
+        found.append(ListSummary(name, subscribers.count_by_status(dynamo, table, name),
+                                 last.get("at", ""), last.get("source", "")))
+    return found
+
+
+def import_list(clients, settings, list_name: str, parsed: ListFile, *, source: str, progress=None) -> ImportReport:
+    """A parsed list file into the list (created if new): the difference, then the writes."""
+    return import_rows(clients.dynamodb, settings.table, list_name, parsed, clients.keys.id_key,
+                       source=source, progress=progress)
+
+
+def export_list(clients, settings, list_name: str) -> tuple[list[str], list[list[str]]]:
+    require_list(clients, settings, list_name)
+    return export_rows(clients.dynamodb, settings.table, list_name)
+
+
+def forget_address(clients, settings, address: str, erasers: Mapping[object, Eraser] | None = None) -> Forgotten:
+    return forget(clients.dynamodb, settings.table, address, clients.keys.id_key, erasers=erasers)
