@@ -161,7 +161,7 @@ def test_forget_leaves_no_trace_of_the_address(cli, settings):
     assert result.code == 0, result.err
     assert "liste autre" in result.out and "liste cloud" in result.out
     assert "campagne 20260101-abc123 : enregistrement d'envoi supprimé" in result.out
-    assert "réponse supprimé" in result.out and "blocage" in result.out
+    assert "réponse supprimé" in result.out and "conservée comme blocage, par identifiant seul" in result.out
     assert "2 fichiers" in result.out
     assert address.lower() not in result.out.lower()
 
@@ -169,7 +169,10 @@ def test_forget_leaves_no_trace_of_the_address(cli, settings):
         text = cli("lists", "export", name).out.lower()
         assert "riviere" not in text and "rivière" not in text and "celine.girard" in text
     items = c.dynamodb.scan(TableName=s.table)["Items"]
-    dump = repr(items).lower()
+    kept = [i for i in items if sid in repr(i)]  # the complaint stays, keyed by the id alone (no address)
+    assert kept == [{"PK": {"S": "SUPPRESSED"}, "SK": {"S": sid}, "reason": {"S": "complained"},
+                     "at": kept[0]["at"], "forgotten": {"BOOL": True}}]
+    dump = repr([i for i in items if i not in kept]).lower()
     assert sid not in dump and "riviere" not in dump and other in dump
     assert sorted(p.name for p in folder.iterdir()) == sorted([f"{other}.eml", "index.html"])
     assert "riviere" not in (folder / "index.html").read_text().lower()

@@ -86,6 +86,9 @@ def print_import(report) -> None:
         console.print(f"    ligne {line} : adresse {_status(status)}, elle le reste (pas de réinscription par import)")
     for line in report.suppressed:
         console.print(f"    ligne {line} : adresse bloquée après un rebond ou une plainte, ajoutée sans envoi possible")
+    for line in report.opted_out:
+        console.print(f"    ligne {line} : adresse désinscrite avant son effacement, ajoutée désinscrite "
+                      "(pas de réinscription par import)")
     for line, warning in f.warnings:
         console.print(f"    ligne {line} : {warning}")
 
@@ -144,22 +147,36 @@ def cmd_forget(args) -> int:
     from convier.cli.target import local_erasers
     from convier.services import lists
 
+    address = lists.erasable_address(args.email)  # refused before anything starts (InputError: exit 2)
     settings, clients = _resolve(args)
-    done = lists.forget_address(clients, settings, args.email, erasers=local_erasers(settings))
+    done = lists.forget_address(clients, settings, address, erasers=local_erasers(settings))
     if not done.anything:
         console.print("Cette adresse n'apparaît nulle part : rien à effacer.")
         return 0
+    sends = [c for c, kind in done.campaign_records if kind == "SEND"]
+    answers = [c for c, kind in done.campaign_records if kind == "RSVP"]
     console.print(f"Effacé pour l'abonné {done.sid} :")
+    console.print(f"  listes : {_plural(len(done.lists), 'abonnement')} supprimé(s)"
+                  + (f" ({', '.join(done.lists)})" if done.lists else ""))
     for name in done.lists:
-        console.print(f"  liste {name} : abonnement et consentement supprimés")
+        console.print(f"    liste {name} : abonnement et consentement supprimés")
+    console.print(f"  campagnes : {_plural(len(sends), 'enregistrement')} d'envoi, "
+                  f"{_plural(len(answers), 'réponse')} supprimé(s)")
     for campaign_id, kind in done.campaign_records:
         what = "envoi" if kind == "SEND" else "réponse"
-        console.print(f"  campagne {campaign_id} : enregistrement d'{what} supprimé")
-    if done.suppression:
+        console.print(f"    campagne {campaign_id} : enregistrement d'{what} supprimé")
+    for campaign_id, place in done.places_freed:
+        what = "place confirmée libérée" if place == "confirmed" else "place en liste d'attente retirée"
+        console.print(f"    campagne {campaign_id} : {what}")
+    if done.promoted:
+        console.print(f"  liste d'attente : {_plural(len(done.promoted), 'personne')} a (ont) reçu la place libérée")
+    if done.opt_out:
+        console.print(f"  désinscription ({_status(done.opt_out)}) conservée comme blocage, par identifiant seul "
+                      "(sans adresse) : un nouvel import ne réinscrira pas cette adresse")
+    elif done.suppression:
         console.print("  blocage (rebond ou plainte) supprimé")
     for (where, unit, what), count in done.elsewhere.items():
-        if count:
-            console.print(f"  {where} : {_plural(count, unit)} {what}")
+        console.print(f"  {where} : {_plural(count, unit)} {what}")
     return 0
 
 

@@ -193,17 +193,102 @@ def _stop(home: Path, timeout: float = 10.0) -> dict | None:
     return info
 
 
-def scrub_recording(home: Path, address: str, sid: str) -> int:
-    """Erasure in the embedded default's recording: the server is stopped, and every recorded request
-    naming the address (or, for the table, the subscriber id) is dropped, or, for a batch write,
-    rewritten without those items. The next command replays what is left. Returns the requests changed."""
+def _key_of(item: dict | None) -> tuple[str, str]:
+    item = item or {}
+    return (item.get("PK") or {}).get("S", ""), (item.get("SK") or {}).get("S", "")
+
+
+def _theirs(op: dict, sid: str) -> bool:
+    """A write (Put/Update/Delete, in any request shape) on one of that subscriber's own items; a suppression
+    kept by the erasure itself (flag `forgotten`) is not dropped."""
+    from convier.store import keys
+    from convier.store.subscribers import FORGOTTEN
+
+    item = op.get("Item")
+    if item is not None and FORGOTTEN in item:
+        return False
+    return keys.belongs_to(*_key_of(item if item is not None else op.get("Key")), sid)
+
+
+def _without_sid(message_body: str, sid: str) -> str | None:
+    """A send-queue message body without that subscriber id; None when nobody is left in it."""
+    try:
+        data = json.loads(message_body)
+    except ValueError:
+        return message_body
+    if not isinstance(data, dict) or sid not in (data.get("sids") or ()):
+        return message_body
+    data["sids"] = [s for s in data["sids"] if s != sid]
+    return json.dumps(data, separators=(",", ":")) if data["sids"] else None
+
+
+def scrub_entry(entry: dict, sid: str) -> tuple[dict | None, bool]:
+    """One recorded request with that person's items taken out: (the entry to keep or None, whether it held
+    something of theirs). Matches the subscriber id in keys and in send-queue messages only, whole: never a
+    substring of an address, and never a record that is not theirs (a campaign whose sender it is stays)."""
     import base64
 
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return entry, False
+    if not isinstance(data, dict):
+        return entry, False
+    headers = entry.get("headers") or {}
+    target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), "")
+    action = target.rpartition(".")[2]
+    changed, keep = False, True
+    if target.startswith("DynamoDB_"):
+        if action in ("PutItem", "UpdateItem", "DeleteItem"):
+            keep = not _theirs(data, sid)
+            changed = not keep
+        elif action == "BatchWriteItem":
+            items = {}
+            for table, requests in (data.get("RequestItems") or {}).items():
+                left = [r for r in requests if not _theirs(r.get("PutRequest") or r.get("DeleteRequest") or {}, sid)]
+                changed |= len(left) != len(requests)
+                if left:
+                    items[table] = left
+            data["RequestItems"], keep = items, bool(items)
+        elif action == "TransactWriteItems":
+            left = [t for t in data.get("TransactItems") or ()
+                    if not any(_theirs(op, sid) for op in t.values() if isinstance(op, dict))]
+            changed = len(left) != len(data.get("TransactItems") or ())
+            data["TransactItems"], keep = left, bool(left)
+    elif action in ("SendMessage", "SendMessageBatch") and target.startswith("AmazonSQS"):
+        if action == "SendMessage":
+            new = _without_sid(data.get("MessageBody", ""), sid)
+            changed, keep = new != data.get("MessageBody"), new is not None
+            data["MessageBody"] = new
+        else:
+            entries = []
+            for e in data.get("Entries") or ():
+                new = _without_sid(e.get("MessageBody", ""), sid)
+                changed |= new != e.get("MessageBody")
+                if new is not None:
+                    entries.append({**e, "MessageBody": new})
+            data["Entries"], keep = entries, bool(entries)
+    if not changed:
+        return entry, False
+    if not keep:
+        return None, True
+    raw = json.dumps(data).encode()
+    entry = {**entry, "body": base64.b64encode(raw).decode("ascii"), "body_encoded": True,
+             "headers": {k: (str(len(raw)) if k.lower() == "content-length" else v) for k, v in headers.items()}}
+    return entry, True
+
+
+def scrub_recording(home: Path, address: str, sid: str) -> int:
+    """Erasure in the embedded default's recording: the server is stopped, and every recorded write on that
+    subscriber's own items (and their id in queued send messages) is dropped or rewritten without them. The
+    next command replays what is left. Returns how many recorded requests held something of theirs."""
     home = Path(home)
     path = home / RECORDING_FILE
     if not path.exists():
         return 0
-    needle = address.strip().lower()
     changed = 0
     with locked(home):
         _stop(home)
@@ -213,37 +298,14 @@ def scrub_recording(home: Path, address: str, sid: str) -> int:
         for line in lines:
             try:
                 entry = json.loads(line)
-            except ValueError:
-                changed += 1
+            except ValueError:  # a torn line: replay would skip it anyway
                 continue
-            body = entry.get("body") or ""
-            if entry.get("body_encoded"):
-                body = base64.b64decode(body).decode("utf-8", errors="replace")
-            try:
-                data = json.loads(body) if body else None
-            except ValueError:
-                data = None
-            text = (json.dumps(data, ensure_ascii=False) if data is not None else body).lower()
-            headers = entry.get("headers") or {}
-            target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), "")
-            table_request = target.startswith("DynamoDB_")
-            hit = needle in text or needle in (entry.get("url") or "").lower() or (table_request and sid in text)
-            if not hit:
+            new, theirs = scrub_entry(entry, sid)
+            changed += theirs
+            if new is entry:
                 kept.append(line if line.endswith("\n") else line + "\n")
-                continue
-            changed += 1
-            if target.endswith(".BatchWriteItem") and isinstance(data, dict):
-                items = {table: [r for r in requests if needle not in json.dumps(r, ensure_ascii=False).lower()
-                                 and sid not in json.dumps(r)]
-                         for table, requests in data.get("RequestItems", {}).items()}
-                items = {table: requests for table, requests in items.items() if requests}
-                if items:
-                    raw = json.dumps({**data, "RequestItems": items}).encode()
-                    entry["body"], entry["body_encoded"] = base64.b64encode(raw).decode("ascii"), True
-                    for k in list(headers):
-                        if k.lower() == "content-length":
-                            headers[k] = str(len(raw))
-                    kept.append(json.dumps(entry) + "\n")
+            elif new is not None:
+                kept.append(json.dumps(new) + "\n")
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(kept), encoding="utf-8")
         os.replace(tmp, path)

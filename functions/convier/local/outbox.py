@@ -39,11 +39,14 @@ par le SES local (moto). Rien n’est parti sur Internet.</p>
 
 
 def forget(outbox: Path, sid: str) -> list[Path]:
-    """Erasure: every copy of a subscriber's messages, then the indexes are rewritten without them."""
+    """Erasure: every copy of a subscriber's messages (campaign sends and `campaign test` copies in
+    `<id>/tests/`), named by the subscriber id; the indexes that listed them are rewritten without them."""
     removed = []
-    for path in sorted(outbox.glob(f"*/{sid}.*")):
-        path.unlink()
-        removed.append(path)
+    for path in sorted(outbox.glob(f"**/{sid}.*")):
+        if path.is_file() and path.name in (f"{sid}.eml", f"{sid}.html"):
+            path.unlink()
+            removed.append(path)
     for folder in {p.parent for p in removed}:
-        write_index(folder)
+        if (folder / "index.html").exists() or folder.name != "tests":
+            write_index(folder)
     return removed

@@ -28,6 +28,7 @@ class ImportReport:
     unchanged: int = 0
     kept_status: list[tuple[int, str]] = field(default_factory=list)  # (line, status) not re-subscribed
     suppressed: list[int] = field(default_factory=list)  # new rows whose address is suppressed
+    opted_out: list[int] = field(default_factory=list)  # new rows of an erased person who had unsubscribed
 
     @property
     def duplicated(self) -> int:
@@ -69,7 +70,7 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             if sid in suppressed:
                 reason = suppressed[sid]
                 status = reason if reason in subscribers.STATUSES else subscribers.BOUNCED
-                report.suppressed.append(row.line)
+                (report.opted_out if status == subscribers.UNSUBSCRIBED else report.suppressed).append(row.line)
             sub = Subscriber(sid=sid, email=row.email, first_name=row.first_name, last_name=row.last_name,
                              attributes=row.attributes, status=status, consent_source=source,
                              consent_at=stamp, list_name=list_name)
@@ -153,10 +154,15 @@ def write_export(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
 
 @dataclass
 class Forgotten:
+    """What one erasure removed, per kind (the CLI prints each count)."""
+
     sid: str
     lists: list[str] = field(default_factory=list)
     campaign_records: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, SEND|RSVP)
-    suppression: bool = False
+    places_freed: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, confirmed|waiting)
+    promoted: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, sid given the freed place)
+    suppression: bool = False  # a bounce or complaint entry existed (kept, by id only, as `opt_out`)
+    opt_out: str = ""  # unsubscribed / bounced / complained: kept as a suppression keyed by the id (no address)
     elsewhere: dict[object, int] = field(default_factory=dict)  # eraser label → things it removed
 
     @property
@@ -164,34 +170,88 @@ class Forgotten:
         return bool(self.lists or self.campaign_records or self.suppression or any(self.elsewhere.values()))
 
 
-def _delete(ddb_client, table: str, pk: str, sk: str) -> bool:
+def _delete(ddb_client, table: str, pk: str, sk: str) -> dict | None:
+    """Deletes one item; returns what it held (None when there was nothing)."""
     out = ddb_client.delete_item(TableName=table, Key=ddb.key(pk, sk), ReturnValues="ALL_OLD")
-    return "Attributes" in out
+    return ddb.from_item(out["Attributes"]) if "Attributes" in out else None
 
 
 # What erasure must also reach outside the table (the embedded default's outbox and recording): a label (any
 # hashable the caller prints) and a callable (normalised address, subscriber id) → how many things it removed.
-# The CLI hands them in.
+# The CLI's composition root hands them in (services never import convier.local).
 Eraser = Callable[[str, str], int]
+
+# The strongest opt-out wins when a person had several statuses across lists.
+_OPT_OUTS = (subscribers.COMPLAINED, subscribers.BOUNCED, subscribers.UNSUBSCRIBED)
+
+
+def erasable_address(value: str) -> str:
+    """The one whole, valid address an erasure works on, normalised; InputError (in French) otherwise:
+    never a prefix, a suffix, an empty string or a pattern (erasure matches whole addresses only)."""
+    from convier.errors import InputError
+    from convier.inputs.listfile import check_address
+
+    text = (value or "").strip()
+    if not text:
+        raise InputError("effacement : adresse vide ; donnez une adresse électronique complète "
+                         "(ex. : prenom.nom@exemple.gouv.fr)")
+    address, reason = check_address(text)
+    if address is None or text.startswith(("<", "mailto:")) or any(c in text for c in " ,;\t"):
+        raise InputError(f"effacement : « {text} » n'est pas une adresse électronique complète "
+                         f"({reason or 'une seule adresse, sans nom ni chevrons'}) ; rien n'a été effacé")
+    return address
 
 
 def forget(ddb_client, table: str, address: str, id_key: bytes,
            erasers: Mapping[object, Eraser] | None = None) -> Forgotten:
-    """Erasure everywhere: every list, the membership index, every campaign's send and answer records,
-    the suppression entry, then whatever the erasers reach. Nothing about the address is kept."""
+    """Erasure of one person: every list entry, the membership index, every campaign's send and answer
+    records (a confirmed place is given back and the first waiting promoted), then whatever the erasers
+    reach. Only that person's own records are touched. An opt-out (unsubscribed, bounced, complained) is kept
+    as a suppression keyed by the subscriber id alone, so that re-importing the address does not re-subscribe
+    it. `address` must be one whole valid address (InputError otherwise, before anything is changed)."""
+    from convier.services import rsvp
+
+    address = erasable_address(address)
     sid = subscriber_id(address, id_key)
     done = Forgotten(sid)
+    statuses = set()
     lists = set(subscribers.lists_of(ddb_client, table, sid)) | set(subscribers.list_names(ddb_client, table))
     for list_name in sorted(lists):
-        if _delete(ddb_client, table, *keys.subscriber_key(list_name, sid)):
+        old = _delete(ddb_client, table, *keys.subscriber_key(list_name, sid))
+        if old is not None:
             done.lists.append(list_name)
+            statuses.add(old.get("status", SUBSCRIBED))
         _delete(ddb_client, table, keys.member_pk(sid), keys.list_pk(list_name))
     for item in ddb.query(ddb_client, table, keys.CAMPAIGNS, consistent=True):
         campaign_id = item["SK"]
-        for kind, sk in (("SEND", keys.send_sk(sid)), ("RSVP", keys.rsvp_sk(sid))):
-            if _delete(ddb_client, table, keys.campaign_pk(campaign_id), sk):
-                done.campaign_records.append((campaign_id, kind))
-    done.suppression = _delete(ddb_client, table, keys.SUPPRESSED, sid)
+        if _delete(ddb_client, table, keys.campaign_pk(campaign_id), keys.send_sk(sid)) is not None:
+            done.campaign_records.append((campaign_id, "SEND"))
+        campaign = None
+        if ddb.get(ddb_client, table, keys.campaign_pk(campaign_id), keys.rsvp_sk(sid), projection="SK"):
+            from convier.store import records
+
+            try:
+                campaign = records.load_campaign(ddb_client, table, campaign_id)
+            except (KeyError, TypeError, ValueError):  # a damaged campaign record: its answer is still erased
+                campaign = None
+        if campaign is not None:
+            withdrawn = rsvp.withdraw(ddb_client, table, campaign, sid)
+            if withdrawn.deleted:
+                done.campaign_records.append((campaign_id, "RSVP"))
+            if withdrawn.freed:
+                done.places_freed.append((campaign_id, withdrawn.freed))
+            done.promoted += [(campaign_id, promoted) for promoted in withdrawn.promoted]
+        elif _delete(ddb_client, table, keys.campaign_pk(campaign_id), keys.rsvp_sk(sid)) is not None:
+            done.campaign_records.append((campaign_id, "RSVP"))
+    old_suppression = ddb.get(ddb_client, table, *keys.suppression_key(sid))
+    if old_suppression is not None:
+        statuses.add(old_suppression.get("reason") or subscribers.BOUNCED)
+        done.suppression = not old_suppression.get(subscribers.FORGOTTEN)
+    done.opt_out = next((s for s in _OPT_OUTS if s in statuses), "")
+    if done.opt_out:
+        subscribers.keep_opt_out(ddb_client, table, sid, done.opt_out)
+    elif old_suppression is not None:
+        _delete(ddb_client, table, *keys.suppression_key(sid))
     for label, erase in (erasers or {}).items():
         done.elsewhere[label] = erase(address, sid)
     return done

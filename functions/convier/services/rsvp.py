@@ -132,6 +132,42 @@ def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 
     return promoted
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """What erasing one answer did: the record gone, the place it held given back, who got it."""
+
+    deleted: bool = False
+    freed: str = ""  # CONFIRMED or WAITING when the answer held a place or a waiting-list spot
+    promoted: tuple[str, ...] = ()
+
+
+def withdraw(dynamo, table: str, campaign: records.Campaign, sid: str) -> Withdrawn:
+    """Erasure of an answer: the RSVP item is deleted (conditioned on the version read) together with its
+    place in the counters, in one transaction; a freed place goes to the first of the waiting list."""
+    for _ in range(MAX_ATTEMPTS):
+        old = get_rsvp(dynamo, table, campaign.id, sid)
+        if old.version == 0:
+            return Withdrawn()
+        delete = {"TableName": table, "Key": ddb.key(keys.campaign_pk(campaign.id), keys.rsvp_sk(sid)),
+                  **_version_condition(old)}
+        d_confirmed, d_waiting = -(old.place == CONFIRMED), -(old.place == WAITING)
+        try:
+            if campaign.capacity and (d_confirmed or d_waiting):
+                update = _counter_update(table, campaign, d_confirmed, d_waiting)
+                dynamo.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": update}])
+            else:
+                dynamo.delete_item(**delete)
+            break
+        except (dynamo.exceptions.ConditionalCheckFailedException,
+                dynamo.exceptions.TransactionCanceledException):
+            continue  # the answer changed meanwhile: read it again
+    else:
+        raise TooManyConflicts(f"effacement de la réponse de {sid} à {campaign.id} : trop de modifications simultanées")
+    freed = old.place if campaign.capacity and old.place in (CONFIRMED, WAITING) else ""
+    promoted = tuple(fill_places(dynamo, table, campaign)) if freed == CONFIRMED else ()
+    return Withdrawn(deleted=True, freed=freed, promoted=promoted)
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 def counts(dynamo, table: str, campaign_id: str, recipients: set[str] | None = None) -> dict[str, int]:

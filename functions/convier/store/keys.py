@@ -69,3 +69,13 @@ def after(prefix: str, key: str) -> str:
     if not key.startswith(prefix):
         raise ValueError(f"clé {key!r} : {prefix!r} attendu")
     return key[len(prefix):]
+
+
+def belongs_to(pk: str, sk: str, sid: str) -> bool:
+    """True when the item at (pk, sk) is that subscriber's own: a list entry, the membership index, a send or
+    answer record, a suppression. Erasure removes these and nothing else (a campaign whose sender is that
+    address is not that person's record)."""
+    if not sid:
+        return False
+    return (pk == member_pk(sid) or sk in (sub_sk(sid), send_sk(sid), rsvp_sk(sid))
+            or (pk == SUPPRESSED and sk == sid))

@@ -182,6 +182,17 @@ def suppress(ddb_client, table: str, address_or_sid: str, reason: str, *, id_key
     return sid
 
 
+FORGOTTEN = "forgotten"  # flag on a suppression kept when its person was erased (it holds no address)
+
+
+def keep_opt_out(ddb_client, table: str, sid: str, reason: str) -> None:
+    """After an erasure: the opt-out stays as a suppression keyed by the id alone (no address, no name), so
+    that a re-import of the same address does not re-subscribe it."""
+    ddb_client.put_item(TableName=table, Item=ddb.to_item(
+        {"PK": keys.SUPPRESSED, "SK": sid, "reason": reason, "at": now_iso(), FORGOTTEN: True}))
+    log.info("subscriber %s forgotten, opt-out kept: %s", sid, reason)
+
+
 def is_suppressed(ddb_client, table: str, sid: str) -> bool:
     return ddb.get(ddb_client, table, keys.SUPPRESSED, sid, projection="PK") is not None
 
