@@ -22,7 +22,7 @@ from convier.domain.event import Event
 from convier.domain.ids import read_token
 from convier.domain.mime import calendar_file
 from convier.store import records, subscribers
-from convier.store.answers import all_rsvps, counters, get_rsvp, waiting_list, write_answer  # noqa: F401
+from convier.store.answers import all_rsvps, counters, delete_answer, get_rsvp, waiting_list, write_answer  # noqa: F401
 from convier.store.ddb import now_iso
 
 log = logging.getLogger("convier.web")
@@ -148,19 +148,8 @@ def withdraw(dynamo, table: str, campaign: records.Campaign, sid: str) -> Withdr
         old = get_rsvp(dynamo, table, campaign.id, sid)
         if old.version == 0:
             return Withdrawn()
-        delete = {"TableName": table, "Key": ddb.key(keys.campaign_pk(campaign.id), keys.rsvp_sk(sid)),
-                  **_version_condition(old)}
-        d_confirmed, d_waiting = -(old.place == CONFIRMED), -(old.place == WAITING)
-        try:
-            if campaign.capacity and (d_confirmed or d_waiting):
-                update = _counter_update(table, campaign, d_confirmed, d_waiting)
-                dynamo.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": update}])
-            else:
-                dynamo.delete_item(**delete)
+        if delete_answer(dynamo, table, campaign, old):
             break
-        except (dynamo.exceptions.ConditionalCheckFailedException,
-                dynamo.exceptions.TransactionCanceledException):
-            continue  # the answer changed meanwhile: read it again
     else:
         raise TooManyConflicts(f"effacement de la réponse de {sid} à {campaign.id} : trop de modifications simultanées")
     freed = old.place if campaign.capacity and old.place in (CONFIRMED, WAITING) else ""

@@ -102,3 +102,20 @@ def write_answer(dynamo, table: str, campaign: Campaign, old: Rsvp, new: Rsvp, *
         if not reasons:  # a server that gives no reasons: read again and decide
             return "conflict"
         raise
+
+
+def delete_answer(dynamo, table: str, campaign: Campaign, old: Rsvp) -> bool:
+    """Erasure of an answer read as `old`: the item deleted with its place in the counters (one transaction
+    with a capacity); False when the answer changed since it was read (read again and retry)."""
+    delete = {"TableName": table, "Key": ddb.key(keys.campaign_pk(old.campaign_id), keys.rsvp_sk(old.sid)),
+              **_version_condition(old)}
+    d_confirmed, d_waiting = -(old.place == CONFIRMED), -(old.place == WAITING)
+    try:
+        if campaign.capacity and (d_confirmed or d_waiting):
+            update = _counter_update(table, campaign, d_confirmed, d_waiting)
+            dynamo.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": update}])
+        else:
+            dynamo.delete_item(**delete)
+        return True
+    except (dynamo.exceptions.ConditionalCheckFailedException, dynamo.exceptions.TransactionCanceledException):
+        return False
