@@ -75,3 +75,23 @@ def test_replay_applies_deletes_what_it_applied_and_keeps_what_fails(cli, settin
 def test_replay_needs_a_stack_or_a_queue(cli):
     result = cli("feedback", "replay")
     assert result.code != 0 and "--stack" in result.err
+
+
+def test_replay_finds_the_queue_in_the_stack_outputs(cli, settings, tmp_path):
+    """`--stack NAME`: the queue is the stack's `FeedbackFailureQueueUrl` output (here, outputs saved as JSON)."""
+    s, clients = settings.settings, settings.clients
+    secret = clients.client("secretsmanager").create_secret(
+        Name=f"convier-keys-{uuid.uuid4().hex[:8]}", SecretString=clients.keys.to_json())["ARN"]
+    queue_url = clients.sqs.create_queue(QueueName=f"feedback-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    outputs = {"TableName": s.table, "QueueUrl": s.queue_url, "DeadLetterQueueUrl": s.dead_letter_queue_url,
+               "ConfigurationSetName": s.configuration_set, "SecretId": secret,
+               "CampaignFunctionName": "convier-CampaignFunction-1", "PublicUrl": "https://invitations.gouv.fr",
+               "SenderAddress": "invitations@numerique.gouv.fr", "FeedbackFailureQueueUrl": queue_url}
+    (tmp_path / "outputs.json").write_text(json.dumps(outputs), encoding="utf-8")
+    clients.sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_record(sample("bounce-transient")))
+
+    result = cli("--stack", "convier", "--stack-outputs", tmp_path / "outputs.json", "feedback", "replay")
+    assert result.code == 0, result.err
+    assert "1 retour(s) rejoué(s)" in result.out
+    attributes = clients.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
