@@ -3,7 +3,8 @@
 Builds the package with the Makefile's own target (`build-SendFunction`, the same one `sam build`
 runs) twice: for Lambda (arm64, what is deployed: size, files, zip) and for this machine's platform
 (so that it can be imported here), then times, in fresh interpreters, the import of each handler and
-the creation of the boto3 clients that handler makes on its first event. Prints figures, asserts nothing.
+the creation of the boto3 clients that handler makes on its first event (CPU time of the process, which
+other work on a shared machine disturbs less than wall time). Prints figures, asserts nothing.
 
     make package-report          (or: .venv/bin/python bench/lambda_package.py)
 """
@@ -69,10 +70,10 @@ def largest(folder: Path, n: int = 8) -> list[tuple[str, int]]:
 
 
 def timed(python: str, package: Path, module: str, clients: tuple[str, ...]) -> tuple[float, float]:
-    code = (f"import sys, time; sys.path.insert(0, {str(package)!r}); t = time.perf_counter(); "
-            f"import {module}; a = time.perf_counter() - t; "
+    code = (f"import sys, time; sys.path.insert(0, {str(package)!r}); t = time.process_time(); "
+            f"import {module}; a = time.process_time() - t; "
             "from convier.settings import Clients, Settings; c = Clients(Settings(region='eu-west-3')); "
-            f"[c.client(s) for s in {clients!r}]; print(a, time.perf_counter() - t)")
+            f"[c.client(s) for s in {clients!r}]; print(a, time.process_time() - t)")
     env = {"PATH": os.environ.get("PATH", ""), "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
            "AWS_DEFAULT_REGION": "eu-west-3"}
     out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, env=env, cwd=package)
@@ -101,8 +102,8 @@ def main() -> None:
               f".venv/ {(tmp / 'arm64' / '.venv').exists()}, templates in convier/: "
               f"{(tmp / 'arm64' / 'convier' / 'templates' / 'invitation.mjml.j2').is_file()}")
         build(tmp / "native", native, version, python)
-        print(f"\nCold start, code part, on this machine ({machine}, Python {version}, median of {RUNS} fresh "
-              "interpreters; Lambda's arm64 cores are slower, about 1.5-2 x):")
+        print(f"\nCold start, code part, on this machine ({machine}, Python {version}, CPU time, median of {RUNS} "
+              "fresh interpreters, so that other load on the machine counts little; Lambda's arm64 cores are slower):")
         print(f"  {'function':<18} {'import handler':>15} {'+ first clients':>16}")
         for function, (module, clients) in HANDLERS.items():
             runs = [timed(python, tmp / "native", module, clients) for _ in range(RUNS)]
