@@ -13,6 +13,7 @@ from email.utils import parseaddr
 
 from botocore.exceptions import ClientError
 
+from convier.domain.mime import ascii_domain
 from convier.settings import DEFAULT_DLQ, DEFAULT_QUEUE, Clients, Settings
 
 # The one table definition (template.yaml declares the same keys).
@@ -97,7 +98,7 @@ def ensure_configuration_set(ses, name: str) -> None:
 def sender_domain(sender: str) -> str:
     """The domain of `Name <a@b.fr>`, `a@b.fr` or `b.fr`: the SES identity a sender sends under."""
     _, address = parseaddr(sender)
-    return (address or sender).rsplit("@", 1)[-1].strip(" <>").lower()
+    return ascii_domain((address or sender).rsplit("@", 1)[-1].strip(" <>"))
 
 
 def ensure_sender_identity(ses, sender: str) -> str:

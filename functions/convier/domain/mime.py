@@ -14,6 +14,7 @@ import binascii
 import html
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate, parseaddr
@@ -49,9 +50,38 @@ def _clean_line(value: str) -> str:
     return "".join(ch if ch >= " " and ch != "\x7f" else " " for ch in value)
 
 
+def ascii_domain(domain: str) -> str:
+    """A domain as it goes in a header or to SES: IDNA (punycode) when it is not ASCII (stdlib codec)."""
+    domain = _clean_line(domain).strip().rstrip(".")
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return domain.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError(f"domaine « {domain} » impossible à écrire en IDNA ({exc})") from None
+
+
+def ascii_address(address: str) -> str:
+    """`local@domain` with the domain in IDNA; ValueError for a non-ASCII local part (SES does not take
+    SMTPUTF8 addresses)."""
+    local, at, domain = _clean_line(address).strip().rpartition("@")
+    if not at:
+        return _clean_line(address).strip()
+    if not local.isascii():
+        raise ValueError(f"adresse « {address} » : SES n’accepte pas de lettres accentuées avant l’arobase")
+    return f"{local}@{ascii_domain(domain)}"
+
+
+def slug(text: str, default: str = "liste") -> str:
+    """An ASCII token for headers that allow no encoding (List-Id, Feedback-ID): « Invités 2026 » → invites-2026."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60] or default
+
+
 def mailbox(name: str, address: str) -> str:
+    """`"Name" <address>` for a header: the name RFC 2047-encoded when not ASCII, the domain in IDNA."""
     name = " ".join(_clean_line(name).split())
-    address = _clean_line(address).strip()
+    address = ascii_address(address)
     if not name:
         return address
     if name.isascii():
@@ -116,7 +146,8 @@ class MessageTemplate:
 
     @property
     def sender_address(self) -> str:
-        return parseaddr(self.sender)[1]
+        """The sender's address as SES and headers take it (domain in IDNA)."""
+        return ascii_address(parseaddr(self.sender)[1])
 
     @property
     def domain(self) -> str:
@@ -174,10 +205,12 @@ def prepare(template: MessageTemplate) -> Prepared:
     name, address = parseaddr(template.sender)
     lines = [f"From: {mailbox(name, address)}", f"Subject: {header_text(template.subject)}", "MIME-Version: 1.0"]
     if template.reply_to:
-        lines.append(f"Reply-To: {_clean_line(template.reply_to)}")
+        lines.append(f"Reply-To: {mailbox(*parseaddr(template.reply_to))}")
+    list_slug = slug(template.list_id)
     if template.list_id:
-        lines.append(f"List-Id: <{_clean_line(template.list_id)}.{template.domain}>")
-    lines.append(f"Feedback-ID: {template.campaign_id}:{template.list_id or 'liste'}:convier:{template.domain}")
+        label = "" if template.list_id == list_slug else header_text(template.list_id) + " "
+        lines.append(f"List-Id: {label}<{list_slug}.{template.domain}>")
+    lines.append(f"Feedback-ID: {slug(template.campaign_id, 'campagne')}:{list_slug}:convier:{template.domain}")
     stamp = secrets.token_hex(8)
     return Prepared(head=CRLF.join(lines) + CRLF, boundary_mixed=f"=_mixed_{stamp}", boundary_alt=f"=_alt_{stamp}",
                     domain=template.domain, html_qp=encode_segments(template.html),

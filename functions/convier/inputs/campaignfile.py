@@ -90,6 +90,12 @@ def check_mailbox(source: str, key: str, value: str | None) -> str | None:
     name, address = parseaddr(value)
     if not address or "@" not in address:
         raise _fail(source, key, f"n’est pas une adresse électronique valable : {value!r}")
+    from convier.domain.mime import ascii_address
+
+    try:
+        ascii_address(address)  # what the headers and SES will carry: an IDNA domain, an ASCII local part
+    except ValueError as exc:
+        raise _fail(source, key, f"{exc} ; écrivez la partie avant l’arobase sans accent") from None
     try:
         Address(display_name=name, addr_spec=address)
     except (ValueError, IndexError):

@@ -14,9 +14,15 @@ SAMPLE_RECIPIENT = ("Camille Exemple", "Camille", "camille.exemple@exemple.gouv.
 
 def sample_message(rendered: RenderedInvitation) -> bytes:
     """The message exactly as the send path builds it, for a sample recipient and token."""
+    from convier.errors import InputError
+
     name, first, address = SAMPLE_RECIPIENT
-    return build_message(rendered.message, prepare(rendered.message), to_address=address, to_name=name,
-                         first_name=first, token=SAMPLE_TOKEN, subscriber_id="exemple")
+    try:
+        return build_message(rendered.message, prepare(rendered.message), to_address=address, to_name=name,
+                             first_name=first, token=SAMPLE_TOKEN, subscriber_id="exemple")
+    except (ValueError, UnicodeError) as exc:
+        raise InputError(f"le message ne peut pas être construit ({exc}) : corrigez l’expéditeur ou "
+                         "l’adresse de réponse") from None
 
 
 def write_preview(invitation: Invitation, out: Path) -> RenderedInvitation:

@@ -48,6 +48,7 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     (prepare_sender or verify_sender)(clients.ses, invitation.sender)
     campaign_id = campaign_id or new_campaign_id()
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
+    _check_buildable(rendered.message)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
         title=invitation.title, post=str(Path(post_path).name),
@@ -60,6 +61,19 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
     counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
+
+
+def _check_buildable(template) -> None:
+    """A sample message built before anything is stored: a header that cannot be encoded is refused here,
+    at create, never discovered recipient by recipient at send time."""
+    from convier.domain.mime import build_message, prepare
+
+    try:
+        build_message(template, prepare(template), to_address="exemple@exemple.gouv.fr", to_name="Exemple",
+                      token="jeton.exemple.test", subscriber_id="exemple")
+    except (ValueError, UnicodeError) as exc:
+        raise InputError(f"campagne refusée : le message ne peut pas être construit ({exc}) ; corrigez "
+                         "l’expéditeur, l’adresse de réponse ou le nom de la liste") from None
 
 
 def require(clients, settings, campaign_id: str) -> records.Campaign:
@@ -182,7 +196,10 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
     from convier.services.sending import ses_send, write_outbox
 
     campaign = require(clients, settings, campaign_id)
-    prepared = prepare(campaign.template)
+    try:
+        prepared = prepare(campaign.template)
+    except (ValueError, UnicodeError) as exc:
+        raise InputError(f"campagne {campaign_id} : message impossible à construire ({exc})") from None
     sent = []
     for address in addresses:
         try:
@@ -191,8 +208,11 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
             raise InputError(f"--to {address!r} : adresse non valable ({exc})") from None
         sid = subscriber_id(address, clients.keys.id_key)
         token = make_token(campaign.id, sid, clients.keys.link_keys)
-        raw = build_message(campaign.template, prepared, to_address=address, token=token, subscriber_id=sid,
-                            test=True)
+        try:
+            raw = build_message(campaign.template, prepared, to_address=address, token=token, subscriber_id=sid,
+                                test=True)
+        except (ValueError, UnicodeError) as exc:
+            raise InputError(f"--to {address!r} : message impossible à construire ({exc})") from None
         message_id = ses_send(clients.ses, settings, campaign, address, raw, test=True)
         if settings.outbox:
             write_outbox(Path(settings.outbox) / campaign.id / "tests", sid, raw,

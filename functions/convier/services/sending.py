@@ -33,7 +33,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from convier.domain.ids import make_token
-from convier.domain.mime import Prepared, build_message, personalise, prepare
+from convier.domain.mime import Prepared, ascii_address, build_message, personalise, prepare
 from convier.domain.pacing import Pacer, backoff
 from convier.store import ddb, keys, records
 
@@ -198,7 +198,8 @@ def process_message(body: dict, sender: Sender) -> Counts:
 def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes, test: bool = False) -> str:
     """SES v2 `SendEmail`, Raw content, through the configuration set, tagged with the campaign: the message id."""
     tags = [{"Name": "campaign", "Value": campaign.id}] + ([{"Name": "test", "Value": "oui"}] if test else [])
-    return ses.send_email(FromEmailAddress=campaign.template.sender_address, Destination={"ToAddresses": [address]},
+    return ses.send_email(FromEmailAddress=campaign.template.sender_address,
+                          Destination={"ToAddresses": [ascii_address(address)]},
                           Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
                           EmailTags=tags)["MessageId"]
 
