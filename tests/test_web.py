@@ -274,6 +274,7 @@ def test_the_lambda_entry_point_reads_its_settings_from_the_environment(settings
     assert response["statusCode"] == 200 and "24 janvier 2023" in response["body"]
     assert response["headers"]["Referrer-Policy"] == "no-referrer"
     assert "default-src 'none'" in response["headers"]["Content-Security-Policy"]
+    assert response["headers"]["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_sample_events_are_api_gateway_v2_requests():

@@ -26,6 +26,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
+    # HTTPS only from the first visit on (browsers ignore it over plain http://, as on the embedded default)
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
 
 
