@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install bench lint clean chromium package-report
+.PHONY: demo test install bench lint clean chromium package-report dsfr
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,29 @@ chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@test -f $(AXE) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache axe-core@4 >/dev/null; }
+
+# The console's look: the État's design system (npm @gouvfr/dsfr, pinned). `make dsfr` installs it into .cache/
+# (its preinstall script only nags about a project file: skipped) and writes the part the console uses into
+# package data: the main CSS of core and the components the pages use, and three Marianne fonts. That copy is
+# committed (about 0.6 MB), so that a clean clone, the tests and `sam build` work offline; rerun after a bump.
+DSFR_VERSION := 1.15.3
+DSFR := .cache/dsfr/node_modules/@gouvfr/dsfr/dist
+DSFR_OUT := templates/console/static
+DSFR_PARTS := core/core $(addprefix component/,button/button alert/alert badge/badge form/form input/input \
+	select/select table/table header/header footer/footer upload/upload checkbox/checkbox radio/radio \
+	notice/notice callout/callout logo/logo skiplink/skiplink stepper/stepper breadcrumb/breadcrumb link/link \
+	tag/tag card/card)
+dsfr:
+	@test -f $(DSFR)/core/core.main.min.css || { mkdir -p .cache/dsfr && npm install --silent --no-audit --no-fund \
+		--ignore-scripts --prefix .cache/dsfr @gouvfr/dsfr@$(DSFR_VERSION) >/dev/null; }
+	mkdir -p $(DSFR_OUT)/fonts
+	cat $(foreach p,$(DSFR_PARTS),$(DSFR)/$(p).main.min.css) | sed -e 's#url(\.\./fonts/#url(fonts/#g' \
+		-e 's#url(\.\./\.\./icons/#url(icons/#g' > $(DSFR_OUT)/dsfr.min.css
+	for icon in $$(grep -o 'url(icons/[^)]*)' $(DSFR_OUT)/dsfr.min.css | sed 's/url(icons\/\(.*\))/\1/' | sort -u); do \
+		mkdir -p $(DSFR_OUT)/icons/$$(dirname $$icon) && cp $(DSFR)/icons/$$icon $(DSFR_OUT)/icons/$$icon; done
+	cp $(DSFR)/fonts/Marianne-Regular.woff2 $(DSFR)/fonts/Marianne-Medium.woff2 $(DSFR)/fonts/Marianne-Bold.woff2 \
+		$(DSFR_OUT)/fonts/
+	@du -sh $(DSFR_OUT)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check --quiet .

@@ -76,6 +76,10 @@ def test_demo_then_the_readme_tour(tmp_path):
                          next(outbox.glob("*.html")).read_text()).group(1)
         with urllib.request.urlopen(link + "?answer=yes", timeout=10) as page:
             assert page.status == 200 and "Je participe" in page.read().decode()
+        signin = re.search(r"^(http://127\.0\.0\.1:\d+/console/connexion/[\w-]+)$", out, re.M).group(1)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser.open(signin, timeout=10) as page:  # signs in, then the campaigns
+            assert page.url.endswith("/console/campagnes") and campaign_id in page.read().decode()
 
         shutil.copytree(ROOT / "examples", tmp_path / "examples")  # the tour runs from a checkout's root
         for argv in tour_commands():

@@ -128,3 +128,4 @@ def ensure_resources(settings: Settings, clients: Clients) -> Settings:
     if settings.sender:
         ensure_sender_identity(clients.ses, settings.sender)
     return settings.with_(queue_url=url, dead_letter_queue_url=dlq_url)
+

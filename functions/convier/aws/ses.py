@@ -18,3 +18,16 @@ def verify_sender(ses, sender: str) -> str:
     if not identity.get("VerifiedForSendingStatus"):
         raise InputError(f"expéditeur {sender!r} : le domaine {domain} n’est pas encore vérifié dans SES")
     return domain
+
+
+def sender_identities(clients, settings) -> list[str]:
+    """The SES identities of the account that may send (addresses and domains), for the sender field."""
+    found, kwargs = [], {}
+    while True:
+        page = clients.ses.list_email_identities(**kwargs)
+        found += [i["IdentityName"] for i in page.get("EmailIdentities", ())
+                  if i.get("SendingEnabled", True) and (settings.endpoint_url or i.get("VerificationStatus") in
+                                                        (None, "SUCCESS"))]
+        if not page.get("NextToken"):
+            return sorted(found)
+        kwargs["NextToken"] = page["NextToken"]

@@ -48,8 +48,10 @@ def parser() -> argparse.ArgumentParser:
 
     campaign_cli.register(sub, console, err)
     web_cli.register(sub, console, err)
+    from convier.cli import console as console_cli
     from convier.cli import demo
 
+    console_cli.register(sub, console, err)
     demo.register(sub, console, err)
     from convier.cli import feedback as feedback_cli
 

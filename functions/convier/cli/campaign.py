@@ -14,8 +14,7 @@ from convier.errors import InputError
 from convier.services import campaigns
 from convier.store import records
 
-STATUS_FR = {records.DRAFT: "brouillon", records.SENDING: "en cours d’envoi", records.PAUSED: "en pause",
-             records.CANCELLED: "annulée", records.DONE: "envoyée"}
+STATUS_FR = records.STATUS_FR
 
 
 def _resolve(args):

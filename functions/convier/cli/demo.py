@@ -59,18 +59,22 @@ def run(args, console, err) -> int:
         except OSError as exc:
             raise InputError(f"le port {port} est occupé ({exc.strerror}) : convier demo --port AUTRE") from None
         url = linkserver.public_url(home, port)
+        console_server, signin_url = _console(settings, clients, args.console_port)
         index = (Path(settings.outbox) / campaign.id / "index.html").resolve()
         status = campaigns.status(clients, settings, campaign.id)
         console.print()
         console.print(f"[bold]{status.sent} e-mails envoyés[/] (SES local : rien n’est parti sur Internet).")
         console.print(f"Boîte d’envoi : {index.as_uri()}")
         console.print(f"liens servis sur {url}")
+        console.print("Console du personnel (adresse de connexion à usage unique, valable 10 minutes) :")
+        print(signin_url, flush=True)  # alone on its line, never wrapped
         console.print()
         console.print("À essayer :")
         console.print("  • ouvrez un e-mail de la boîte d’envoi, cliquez « Je participe », puis changez d’avis ;")
         console.print("  • cliquez « désinscrivez-vous en un clic » en bas d’un e-mail ;")
         console.print(f"  • dans un autre terminal : convier campaign status {campaign.id}")
         console.print(f"  •                          convier rsvps export {campaign.id}")
+        console.print("  • ouvrez l’adresse de la console ci-dessus : la campagne, son suivi, les listes, le journal.")
         console.print("Ctrl-C pour arrêter.", highlight=False)
         try:
             server.serve_forever()
@@ -78,6 +82,8 @@ def run(args, console, err) -> int:
             console.print("arrêt de la démo")
         finally:
             server.server_close()
+            console_server.shutdown()
+            console_server.server_close()
     finally:
         if started_here:
             embedded.stop_server(home)
@@ -85,7 +91,25 @@ def run(args, console, err) -> int:
     return 0
 
 
+def _console(settings, clients, port: int | None):
+    """The console beside the links server, in a thread: on its port, or any free one if it is taken."""
+    import threading
+
+    from convier.cli.console import DEFAULT_PORT, make_console_server
+
+    try:
+        server, url = make_console_server(settings, clients, DEFAULT_PORT if port is None else port)
+    except InputError:
+        if port is not None:
+            raise
+        server, url = make_console_server(settings, clients, 0)
+    threading.Thread(target=server.serve_forever, name="console", daemon=True).start()
+    return server, url
+
+
 def register(sub, console, err) -> None:
     d = sub.add_parser("demo", help="tout le parcours en local : liste, campagne, envoi, puis les liens servis")
     d.add_argument("--port", type=int, default=None, help="port du serveur de liens (défaut : celui de convier serve)")
+    d.add_argument("--console-port", type=int, default=None, metavar="N",
+                   help="port de la console (défaut : 8026, ou un port libre s’il est pris)")
     d.set_defaults(func=lambda args: run(args, console, err))

@@ -110,6 +110,11 @@ def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
         raise InputError(yaml_error(exc, source, first_line=1, what="YAML invalide")) from None
     if not isinstance(data, dict):
         raise InputError(f"{source} : le fichier de campagne doit être un ensemble de clés")
+    return campaign_from_dict(data, source)
+
+
+def campaign_from_dict(data: dict, source: str = "<campagne>") -> CampaignSettings:
+    """The same checks for the keys as they come from a form (the console) as from a YAML file."""
     unknown = sorted(set(map(str, data)) - _KEYS)
     if unknown:
         raise InputError(f"{source} : clé inconnue « {unknown[0]} » (clés possibles : {', '.join(sorted(_KEYS))})")

@@ -227,10 +227,14 @@ def read_post(path: str | Path) -> Post:
         raw = path.read_bytes()
     except OSError as exc:
         raise PostError(f"{path} : lecture impossible ({exc.strerror})") from None
+    return parse_post(decode_post(raw, str(path)), str(path))
+
+
+def decode_post(raw: bytes, source: str) -> str:
+    """A post's bytes as text (UTF-8, with or without BOM), or the error naming the line."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise PostError(f"{path}, ligne {line} : le fichier n’est pas en UTF-8 (octet {exc.start} ; "
+        raise PostError(f"{source}, ligne {line} : le fichier n’est pas en UTF-8 (octet {exc.start} ; "
                         "enregistrez-le en UTF-8)") from None
-    return parse_post(text, str(path))

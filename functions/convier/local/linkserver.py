@@ -86,8 +86,10 @@ def from_response(response: dict) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(response.get("statusCode", 200)), headers, raw
 
 
-def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.0.1", call=None):
-    """A ThreadingHTTPServer (not started) that calls the web handler for each request; port 0 picks one."""
+def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.0.1", call=None,
+                max_read: int = MAX_READ):
+    """A ThreadingHTTPServer (not started) that calls the web handler (or `call`) for each request; port 0 picks
+    one. `max_read`: the most of a body passed on (the console takes files)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     if call is None:
@@ -104,8 +106,8 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
         def _handle(self) -> None:
             length = self.headers.get("Content-Length", "0")
             length = int(length) if length.isdigit() else 0
-            body = self.rfile.read(min(length, MAX_READ)) if length else b""
-            if length > MAX_READ:
+            body = self.rfile.read(min(length, max_read)) if length else b""
+            if length > max_read:
                 self.close_connection = True  # the rest is not read: the connection cannot be reused
             event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             status, headers, raw = from_response(call(event))

@@ -33,14 +33,33 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     """
     from convier.inputs.campaignfile import read_campaign
     from convier.inputs.post import read_post
+
+    _require_list(clients, settings, list_name)
+    return _create(clients, settings, read_post(post_path), read_campaign(campaign_file), list_name=list_name,
+                   post_name=Path(post_path).name, campaign_id=campaign_id, prepare_sender=prepare_sender)
+
+
+def create_from_text(clients, settings, *, post_text: str, post_name: str, list_name: str, campaign_settings,
+                     prepare_sender: Callable[[object, str], object] | None = None) -> tuple[records.Campaign, int]:
+    """`create_campaign` for a post given as text and settings given as values (the console's form)."""
+    from convier.inputs.post import parse_post
+
+    _require_list(clients, settings, list_name)
+    return _create(clients, settings, parse_post(post_text, post_name), campaign_settings, list_name=list_name,
+                   post_name=post_name, prepare_sender=prepare_sender)
+
+
+def _require_list(clients, settings, list_name: str) -> None:
+    if not subscribers.list_exists(clients.dynamodb, settings.table, list_name):
+        raise InputError(f"liste inconnue : « {list_name} » (voir convier lists show)")
+
+
+def _create(clients, settings, post, campaign_settings, *, list_name: str, post_name: str,
+            campaign_id: str | None = None, prepare_sender=None) -> tuple[records.Campaign, int]:
     from convier.render.invitation import build_invitation
     from convier.render.message import render_invitation
 
     dynamo, table = clients.dynamodb, settings.table
-    if not subscribers.list_exists(dynamo, table, list_name):
-        raise InputError(f"liste inconnue : « {list_name} » (voir convier lists show)")
-    post = read_post(post_path)
-    campaign_settings = read_campaign(campaign_file)
     invitation = build_invitation(post, campaign_settings, public_url=settings.public_url)
     if not campaign_settings.sender and settings.sender:
         from dataclasses import replace
@@ -51,10 +70,10 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     _check_buildable(rendered.message)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
-        title=invitation.title, post=str(Path(post_path).name),
+        title=invitation.title, post=post_name,
         event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
-        warnings=rendered.warnings)
+        warnings=rendered.warnings, preheader=invitation.preheader)
     dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
                     ConditionExpression="attribute_not_exists(PK)")
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
@@ -85,6 +104,26 @@ def require(clients, settings, campaign_id: str) -> records.Campaign:
 
 def list_campaigns(clients, settings) -> list[dict]:
     return list(ddb.query(clients.dynamodb, settings.table, keys.CAMPAIGNS))
+
+
+OVERVIEW = ("id", "list", "status", "subject", "created_at", "started_at", "enqueued", "event", "confirmed",
+            "waiting")
+
+
+def overview(clients, settings) -> list[dict]:
+    """Every campaign, newest first, with what a list of campaigns shows (small attributes of META only)."""
+    ids = [item["SK"] for item in list_campaigns(clients, settings)]
+    wanted = [keys.campaign_key(i) for i in ids]
+    found = ddb.batch_get(clients.dynamodb, settings.table, wanted, projection=", ".join(OVERVIEW)) if ids else {}
+    rows = [found[key] for key in wanted if key in found]
+    return sorted(rows, key=lambda r: r.get("created_at", ""), reverse=True)
+
+
+def audience(clients, settings, campaign_id: str) -> dict[str, int]:
+    """The campaign's list by status, with `subscribed` (who a send would reach today) and `total`."""
+    campaign = require(clients, settings, campaign_id)
+    found = subscribers.count_by_status(clients.dynamodb, settings.table, campaign.list_name)
+    return {**found, "total": sum(found.values())}
 
 
 def fan_out(clients, settings, campaign_id: str) -> int:
@@ -185,6 +224,17 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) 
                    projection=", ".join(COUNTERS.values())) or {}
     return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers,
                   feedback=feedback_counters(meta), **counts)
+
+
+PREVIEW_TOKEN = "apercu"
+
+
+def preview(campaign: records.Campaign) -> tuple[str, str]:
+    """The HTML and text as a recipient named « Prénom » would get them (links carry a token that opens nothing)."""
+    from convier.domain.mime import personalise
+
+    html, text, _ = personalise(campaign.template, PREVIEW_TOKEN, "Prénom")
+    return html, text
 
 
 def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list[tuple[str, str]]:

@@ -142,6 +142,15 @@ def spreadsheet_safe(cell) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def export_text(header: list[str], rows: list[list[str]]) -> str:
+    """`write_export` into a string (a download; the caller adds the BOM)."""
+    import io
+
+    out = io.StringIO()
+    write_export(out, header, rows)
+    return out.getvalue()
+
+
 def write_export(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
     """CSV for staff's spreadsheets (lists and answers): names and attributes come from outside, so no
     cell may start a formula."""
@@ -305,3 +314,28 @@ def export_list(clients, settings, list_name: str) -> tuple[list[str], list[list
 
 def forget_address(clients, settings, address: str, erasers: Mapping[object, Eraser] | None = None) -> Forgotten:
     return forget(clients.dynamodb, settings.table, address, clients.keys.id_key, erasers=erasers)
+
+
+def list_names(clients, settings) -> list[str]:
+    return subscribers.list_names(clients.dynamodb, settings.table)
+
+
+@dataclass
+class Found:
+    sid: str
+    address: str
+    memberships: list[Subscriber] = field(default_factory=list)
+
+
+def find(clients, settings, address: str) -> Found:
+    """A subscriber by address: every list they are on, with their status there."""
+    from convier.inputs.listfile import check_address
+
+    normalised, _ = check_address(address)
+    sid = subscriber_id(normalised or address.strip(), clients.keys.id_key)
+    found = Found(sid=sid, address=normalised or address.strip())
+    for name in subscribers.lists_of(clients.dynamodb, settings.table, sid):
+        sub = subscribers.get_subscriber(clients.dynamodb, settings.table, name, sid)
+        if sub is not None:
+            found.memberships.append(sub)
+    return found

@@ -128,14 +128,22 @@ def batch_write(ddb, table: str, puts: Iterable[dict] = (), deletes: Iterable[tu
     return done
 
 
-def batch_get(ddb, table: str, keys: Iterable[tuple[str, str]], attempts: int = 8, sleep=time.sleep) -> dict:
-    """Items by (PK, SK), 100 at a time, retrying unprocessed keys; missing keys are absent."""
+def batch_get(ddb, table: str, keys: Iterable[tuple[str, str]], attempts: int = 8, sleep=time.sleep,
+              projection: str | None = None) -> dict:
+    """Items by (PK, SK), 100 at a time, retrying unprocessed keys; missing keys are absent.
+
+    `projection`: the attributes to read (PK and SK are always read)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, str], dict] = {}
+    request: dict = {"ConsistentRead": True}
+    if projection:
+        fields = ["PK", "SK"] + [p.strip() for p in projection.split(",") if p.strip() not in ("PK", "SK")]
+        names = {f"#p{i}": p for i, p in enumerate(fields)}
+        request.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
     for start in range(0, len(wanted), 100):
         pending = [key(pk, sk) for pk, sk in wanted[start:start + 100]]
         for attempt in range(attempts):
-            result = ddb.batch_get_item(RequestItems={table: {"Keys": pending, "ConsistentRead": True}})
+            result = ddb.batch_get_item(RequestItems={table: {"Keys": pending, **request}})
             for item in result.get("Responses", {}).get(table, []):
                 data = from_item(item)
                 found[(data["PK"], data["SK"])] = data

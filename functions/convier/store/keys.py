@@ -10,6 +10,8 @@
 | `CAMPAIGN#{id}`    | `META`            | list, subject, status, stored parts, event, answers            |
 | `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / skipped, SES message id, times       |
 | `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
+| `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
+| `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
 
 A subscriber id (`sid`) is a keyed hash of the normalised address (domain.ids): keys never hold an address.
 Standard library only: every runtime imports this.
@@ -26,6 +28,8 @@ SUBSCRIBER = "SUBSCRIBER#"
 CAMPAIGN = "CAMPAIGN#"
 SEND = "SEND#"
 RSVP = "RSVP#"
+AUDIT = "AUDIT#"
+SIGNIN = "SIGNIN"
 
 
 def list_pk(list_name: str) -> str:
@@ -79,3 +83,16 @@ def belongs_to(pk: str, sk: str, sid: str) -> bool:
         return False
     return (pk == member_pk(sid) or sk in (sub_sk(sid), send_sk(sid), rsvp_sk(sid))
             or (pk == SUPPRESSED and sk == sid))
+
+
+def audit_pk(month: str) -> str:
+    """month: yyyy-mm (one partition a month: the Journal is one Query, newest first)."""
+    return AUDIT + month
+
+
+def audit_key(stamp: str, nonce: str) -> tuple[str, str]:
+    return audit_pk(stamp[:7]), f"{stamp}#{nonce}"
+
+
+def signin_key(digest: str) -> tuple[str, str]:
+    return SIGNIN, digest

@@ -12,6 +12,8 @@ from convier.store import ddb, keys
 from convier.store.ddb import now_iso
 
 DRAFT, SENDING, PAUSED, CANCELLED, DONE = "draft", "sending", "paused", "cancelled", "sent"
+STATUS_FR = {DRAFT: "brouillon", SENDING: "en cours d’envoi", PAUSED: "en pause", CANCELLED: "annulée",
+             DONE: "envoyée"}
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
 UNKNOWN_AFTER = 120  # seconds: a claim older than this with no result is `unknown`, never resent
 
@@ -31,13 +33,14 @@ class Campaign:
     created_at: str = ""
     enqueued: int = 0
     warnings: tuple[str, ...] = ()
+    preheader: str = ""
 
     def to_item(self) -> dict:
         return {"PK": keys.campaign_pk(self.id), "SK": keys.META, "id": self.id, "list": self.list_name,
                 "status": self.status, "template": self.template.to_dict(), "title": self.title,
                 "post": self.post, "event": self.event, "capacity": self.capacity, "answers": list(self.answers),
                 "created_at": self.created_at, "enqueued": self.enqueued, "warnings": list(self.warnings),
-                "subject": self.template.subject}
+                "subject": self.template.subject, "preheader": self.preheader}
 
     @classmethod
     def from_item(cls, item: dict) -> Campaign:
@@ -46,7 +49,7 @@ class Campaign:
                    post=item.get("post", ""), event=item.get("event") or {}, capacity=item.get("capacity"),
                    answers=tuple(item.get("answers") or ("yes", "no", "maybe")),
                    created_at=item.get("created_at", ""), enqueued=item.get("enqueued", 0),
-                   warnings=tuple(item.get("warnings") or ()))
+                   warnings=tuple(item.get("warnings") or ()), preheader=item.get("preheader", ""))
 
 
 def load_campaign(client, table: str, campaign_id: str) -> Campaign | None:

@@ -1,0 +1,120 @@
+"""Console pages' server time for a campaign of 10,000 recipients (goal: under 50 ms a page).
+
+A moto server in its own process (the embedded default's kind), a list of N subscribers and a campaign
+rendered from the example post, N send records and N/4 answers written directly (batch writes: the send
+path is bench/campaign.py's business); then each console page through the real handler, signed in, timed
+over several calls (median and worst, in ms, after one warm-up). Also the peak memory of the process
+(what the console function's MemorySize is sized on). Prints figures; asserts nothing about time.
+
+    .venv/bin/python bench/console.py [--recipients 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from consolekit import Browser  # noqa: E402
+from motokit import running_moto  # noqa: E402
+
+from convier.aws.resources import ensure_resources, ensure_sender_identity  # noqa: E402
+from convier.domain.ids import subscriber_id  # noqa: E402
+from convier.handlers.console import ConsoleConfig, Hooks, handle  # noqa: E402
+from convier.local import embedded  # noqa: E402
+from convier.services import campaigns, staff  # noqa: E402
+from convier.settings import Clients, Settings  # noqa: E402
+from convier.store import ddb, keys, records, subscribers  # noqa: E402
+
+EXAMPLES = ROOT / "examples"
+
+
+def build(settings, clients, n: int) -> str:
+    id_key = clients.keys.id_key
+    subscribers.ensure_list(clients.dynamodb, settings.table, "bench")
+    items, sends, answers = [], [], []
+    stamp = ddb.now_iso()
+    for i in range(n):
+        address = f"agent{i:05d}@exemple.gouv.fr"
+        sid = subscriber_id(address, id_key)
+        sub = subscribers.Subscriber(sid=sid, email=address, first_name=f"Agent{i}", last_name="Martin",
+                                     attributes={}, status=subscribers.SUBSCRIBED, consent_source="bench",
+                                     consent_at=stamp, list_name="bench")
+        items += [sub.to_item(created_at=stamp, updated_at=stamp, history=[]),
+                  subscribers.membership_item("bench", sid)]
+        sends.append(sid)
+    ddb.batch_write(clients.dynamodb, settings.table, items)
+    campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(EXAMPLES / "seed-journee-cloud-2023.md"),
+                                            list_name="bench",
+                                            campaign_file=str(EXAMPLES / "campagne-journee-cloud.yaml"),
+                                            prepare_sender=ensure_sender_identity)
+    ddb.batch_write(clients.dynamodb, settings.table,
+                    [records.send_item(campaign.id, sid, records.SENT, sent_at=stamp, message_id="bench")
+                     for sid in sends])
+    for sid in sends[: n // 4]:
+        answers.append({"PK": keys.campaign_pk(campaign.id), "SK": keys.rsvp_sk(sid), "answer": "yes",
+                        "at": stamp, "place": "confirmed", "history": [], "version": 1})
+    ddb.batch_write(clients.dynamodb, settings.table, answers)
+    clients.dynamodb.update_item(TableName=settings.table, Key=ddb.key(*keys.campaign_key(campaign.id)),
+                                 UpdateExpression="SET enqueued = :n, #s = :s",
+                                 ExpressionAttributeNames={"#s": "status"},
+                                 ExpressionAttributeValues={":n": {"N": str(n)}, ":s": {"S": records.SENDING}})
+    return campaign.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with running_moto() as url, tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        name = f"b{uuid.uuid4().hex[:8]}"
+        base = Settings(endpoint_url=url, table=name, queue_url=f"{url}/123456789012/{name}-send",
+                        dead_letter_queue_url=f"{url}/123456789012/{name}-dlq", configuration_set=name, home=home,
+                        keys_file=embedded.ensure_keys(home), outbox=home / "outbox",
+                        public_url="http://127.0.0.1:8025")
+        settings = ensure_resources(base, Clients(base))
+        clients = Clients(settings)
+        started = time.perf_counter()
+        campaign_id = build(settings, clients, args.recipients)
+        print(f"données : {args.recipients} abonnés, envois et {args.recipients // 4} réponses en "
+              f"{time.perf_counter() - started:.0f} s")
+        config = ConsoleConfig(secure=False)
+        hooks = Hooks(prepare_sender=ensure_sender_identity)
+        browser = Browser(lambda event: handle(event, None, settings, clients, config, hooks))
+        browser.get(f"/console/connexion/{staff.open_signin(clients, settings)}")
+        pages = {
+            "Campagnes": "/console/campagnes",
+            "Aperçu": f"/console/campagnes/{campaign_id}",
+            "Aperçu, cadre de l’e-mail": f"/console/campagnes/{campaign_id}/courriel",
+            "Vérifier et envoyer": f"/console/campagnes/{campaign_id}/envoi",
+            "Suivi": f"/console/campagnes/{campaign_id}/suivi",
+            "Listes": "/console/listes",
+            "Journal": "/console/journal",
+        }
+        print(f"{'page':32} {'médiane':>9} {'pire':>9}   (ms de serveur, {args.repeat} appels, moto en HTTP)")
+        for label, path in pages.items():
+            assert browser.get(path).status == 200, path
+            times = []
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                answer = browser.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                assert answer.status == 200, path
+            flag = "" if statistics.median(times) < 50 else "   > 50 ms"
+            print(f"{label:32} {statistics.median(times):9.1f} {max(times):9.1f}{flag}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"mémoire maximale du processus : {peak:.0f} Mo")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The audit log: every staff action, who, when, what, on which campaign or list; never a recipient's address.
+
+Actions are short French verbs the Journal shows as they are. An erasure is logged with what it removed
+(counts), never with the address it erased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from convier.store import staff
+from convier.store.ddb import now_iso
+
+ACTIONS = {
+    "signin": "connexion", "signout": "déconnexion", "create": "création", "edit": "modification",
+    "test": "envoi de test", "send": "envoi", "pause": "suspension", "resume": "reprise", "cancel": "annulation",
+    "retry": "renvoi aux échecs", "import": "import", "export": "export", "report": "rapport téléchargé",
+    "unsubscribe": "désinscription", "erase": "effacement",
+}
+
+
+def record(clients, settings, who: str, action: str, *, campaign: str = "", list_name: str = "",
+           detail: str = "", source: str = "console") -> dict:
+    if action not in ACTIONS:
+        raise ValueError(f"action d’audit inconnue : {action}")
+    entry = {"at": now_iso(), "who": who, "action": action, "campaign": campaign, "list": list_name,
+             "detail": detail, "source": source}
+    staff.put_audit(clients.dynamodb, settings.table, entry)
+    return entry
+
+
+def recent(clients, settings, *, limit: int = 200, months: int = 3, now: dt.datetime | None = None) -> list[dict]:
+    """The latest entries, newest first, over the last few months."""
+    month = staff.month_of(now or dt.datetime.now(dt.timezone.utc))
+    entries: list[dict] = []
+    for _ in range(months):
+        entries += staff.audit_month(clients.dynamodb, settings.table, month, limit - len(entries))
+        if len(entries) >= limit:
+            break
+        month = staff.previous_month(month)
+    return entries
