@@ -24,8 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from consolekit import Browser  # noqa: E402
-from motokit import running_moto  # noqa: E402
-
 from convier.aws.resources import ensure_resources, ensure_sender_identity  # noqa: E402
 from convier.domain.ids import subscriber_id  # noqa: E402
 from convier.handlers.console import ConsoleConfig, Hooks, handle  # noqa: E402
@@ -33,6 +31,7 @@ from convier.local import embedded  # noqa: E402
 from convier.services import campaigns, staff  # noqa: E402
 from convier.settings import Clients, Settings  # noqa: E402
 from convier.store import ddb, keys, records, subscribers  # noqa: E402
+from motokit import running_moto  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from consolekit import Browser, path_of
-from corpus import SEED
+from consolekit import Browser
 from convier.aws.resources import ensure_sender_identity
 from convier.handlers.console import ConsoleConfig, Hooks, handle
 from convier.services import audit
 from convier.services.staff import open_signin
+from corpus import SEED
 from webkit import people, write_list
 
 
@@ -129,7 +129,6 @@ def test_post_without_csrf_changes_nothing(console, settings, tmp_path):
     answer = console.post("/console/listes", {"list": "x", "csrf": csrf[:-2] + "00"},
                           files={"file": ("a.csv", b"email\na@exemple.gouv.fr\n")})
     assert answer.status == 403
-    assert "x" not in console.get("/console/listes").body.split("<tbody>")[-1] or "Aucune liste" in console.get("/console/listes").body
     from convier.store import subscribers
     assert not subscribers.list_exists(settings.clients.dynamodb, settings.settings.table, "x")
 

@@ -25,7 +25,8 @@ class Pool:
         self.pool_id = self.idp.create_user_pool(PoolName=f"p{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
         self.client_id = self.idp.create_user_pool_client(
             UserPoolId=self.pool_id, ClientName="console",
-            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
         for group in auth.GROUPS:
             self.idp.create_group(UserPoolId=self.pool_id, GroupName=group)
         self.config = auth.CognitoConfig(region=settings.settings.region, pool_id=self.pool_id,
@@ -41,7 +42,8 @@ class Pool:
             self.idp.admin_add_user_to_group(UserPoolId=self.pool_id, Username=email, GroupName=group)
         return self.idp.admin_initiate_auth(UserPoolId=self.pool_id, ClientId=self.client_id,
                                             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD})["AuthenticationResult"]
+                                            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+                                            )["AuthenticationResult"]
 
     def jwks(self) -> dict:
         return cognito.jwks(self.config, self.endpoint, refresh=True)

@@ -52,7 +52,8 @@ def make_console_server(settings, clients, port: int, *, email: str | None = Non
         server = linkserver.make_server(settings, clients, port=port, max_read=6 * 1024 * 1024,
                                         call=lambda event: handle(event, None, settings, clients, config, hooks))
     except OSError as exc:
-        raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : convier console --port AUTRE") from None
+        raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : "
+                         "convier console --port AUTRE") from None
     token = open_signin(clients, settings)
     return server, f"http://127.0.0.1:{server.server_address[1]}/console/connexion/{token}"
 

@@ -14,8 +14,8 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -23,10 +23,12 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from convier.errors import InputError
-from convier.services import audit, campaigns, lists, rsvp, staff as signin
+from convier.services import audit, campaigns, lists, rsvp
+from convier.services import staff as signin
 from convier.settings import Clients, Settings
 from convier.store import records
-from convier.web import auth, console as pages, forms
+from convier.web import auth, forms
+from convier.web import console as pages
 from convier.web.auth import ENVOI, AuthError, Staff
 
 log = logging.getLogger("convier.console")
@@ -55,7 +57,7 @@ class ConsoleConfig:
     exchange: Callable[[str, str, str], str] | None = None  # (code, redirect_uri, verifier) → ID token
 
     @classmethod
-    def from_env(cls, settings: Settings, env: dict | None = None) -> "ConsoleConfig":
+    def from_env(cls, settings: Settings, env: dict | None = None) -> ConsoleConfig:
         env = os.environ if env is None else env
         pool, client = env.get("CONVIER_COGNITO_POOL_ID", ""), env.get("CONVIER_COGNITO_CLIENT_ID", "")
         if not pool:

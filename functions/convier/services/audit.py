@@ -31,7 +31,7 @@ def record(clients, settings, who: str, action: str, *, campaign: str = "", list
 
 def recent(clients, settings, *, limit: int = 200, months: int = 3, now: dt.datetime | None = None) -> list[dict]:
     """The latest entries, newest first, over the last few months."""
-    month = staff.month_of(now or dt.datetime.now(dt.timezone.utc))
+    month = staff.month_of(now or dt.datetime.now(dt.UTC))
     entries: list[dict] = []
     for _ in range(months):
         entries += staff.audit_month(clients.dynamodb, settings.table, month, limit - len(entries))

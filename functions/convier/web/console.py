@@ -20,7 +20,8 @@ STATUS_BADGE = {records.DRAFT: "info", records.SENDING: "new", records.PAUSED: "
                 records.CANCELLED: "error", records.DONE: "success"}
 ANSWERS_FR = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
 
-# One small script of its own (progress refresh), styles and fonts from the function itself; frames only from the console (the e-mail preview).
+# One small script of its own (progress refresh), styles and fonts from the function itself; frames only from
+# the console (the e-mail preview).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
                                "font-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
@@ -127,7 +128,7 @@ def progress(st) -> dict:
     remaining = max(0, audience - done)
     eta = ""
     if st.rate > 0 and remaining and st.campaign.status == records.SENDING:
-        end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=remaining / st.rate)
+        end = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=remaining / st.rate)
         eta = french_moment(end)
     percent = int(100 * done / audience) if audience else 0
     return {"audience": audience, "done": done, "remaining": remaining, "percent": min(100, percent),
