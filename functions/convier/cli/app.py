@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     from convier.cli import web as web_cli
 
     campaign_cli.register(sub, console, err)
+    from convier.cli import followup as followup_cli
+
+    followup_cli.register(sub, console, err)
     web_cli.register(sub, console, err)
     from convier.cli import console as console_cli
     from convier.cli import demo

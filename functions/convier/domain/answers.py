@@ -40,3 +40,19 @@ def next_answer(old: Rsvp, answer: str, place: str, stamp: str, note: str = "") 
         stamp if place == WAITING else "")
     return replace(old, answer=answer, at=stamp, place=place, waiting_since=waiting_since,
                    history=(old.history + (change,))[-MAX_HISTORY:], version=old.version + 1, position=None)
+
+
+def rank_fr(position: int) -> str:
+    return "1re" if position == 1 else f"{position}e"
+
+
+def answer_line(answer: str, place: str, position: int | None = None) -> str:
+    """The recipient's current answer, as a follow-up tells it (one sentence)."""
+    if place == WAITING:
+        where = f", en {rank_fr(position)} position" if position else ""
+        return f"Vous avez répondu « {ANSWER_FR[YES]} » : vous êtes sur la liste d’attente{where}."
+    if answer == YES:
+        return f"Vous avez répondu « {ANSWER_FR[YES]} » : votre place est confirmée."
+    if answer in ANSWER_FR:
+        return f"Vous avez répondu « {ANSWER_FR[answer]} »."
+    return "Vous n’avez pas encore répondu."

@@ -21,7 +21,8 @@ from email.utils import formatdate, parseaddr
 
 TOKEN = "@@TOKEN@@"
 GREETING = "@@GREETING@@"
-_MARKER = re.compile(r"@@(TOKEN|GREETING)@@")
+ANSWER = "@@ANSWER@@"  # a follow-up's sentence telling the recipient's current answer (domain.answers.answer_line)
+_MARKER = re.compile(r"@@(TOKEN|GREETING|ANSWER)@@")
 CRLF = "\r\n"
 
 
@@ -226,29 +227,33 @@ def links(public_url: str, token: str) -> dict[str, str]:
     }
 
 
-def personalise(template: MessageTemplate, token: str, first_name: str) -> tuple[str, str, str]:
+def personalise(template: MessageTemplate, token: str, first_name: str, answer: str = "") -> tuple[str, str, str]:
     """The recipient's HTML, text and calendar: markers filled, nothing re-rendered."""
     hello = greeting(first_name)
-    return (fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello)}),
-            fill(template.text, {"TOKEN": token, "GREETING": hello}),
+    answer = _clean_line(answer)
+    return (fill(template.html, {"TOKEN": token, "GREETING": html.escape(hello), "ANSWER": html.escape(answer)}),
+            fill(template.text, {"TOKEN": token, "GREETING": hello, "ANSWER": answer}),
             calendar_file(template, token))
 
 
 def calendar_file(template: MessageTemplate, token: str) -> str:
     """The recipient's .ics as the e-mail carries it (the `/event.ics` route serves the same bytes)."""
-    return fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": ""}))
+    return fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": "", "ANSWER": ""}))
 
 
 def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: str, to_name: str = "",
                   first_name: str = "", token: str, subscriber_id: str = "", test: bool = False,
-                  message_id: str | None = None, date: str | None = None) -> bytes:
+                  message_id: str | None = None, date: str | None = None, answer: str = "",
+                  calendar: bool = True) -> bytes:
     """The complete raw message for one recipient, ready for SES `SendEmail` (Raw).
 
-    Only the values are encoded here; the parts were encoded by `prepare`.
+    Only the values are encoded here; the parts were encoded by `prepare`. `answer` fills a follow-up's
+    ANSWER marker; `calendar` False leaves the .ics out (a follow-up's recipient without a confirmed place).
     """
     hello = greeting(first_name)
-    html_values = {"TOKEN": token, "GREETING": _qp(html.escape(hello))}
-    text_values = {"TOKEN": token, "GREETING": _qp(hello)}
+    answer = _clean_line(answer)
+    html_values = {"TOKEN": token, "GREETING": _qp(html.escape(hello)), "ANSWER": _qp(html.escape(answer))}
+    text_values = {"TOKEN": token, "GREETING": _qp(hello), "ANSWER": _qp(answer)}
     head_ics, marked_ics, tail_ics = prepared.ics
     urls = links(template.public_url, token)
     message_id = message_id or (f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}."
@@ -282,8 +287,8 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
         fill(prepared.html_qp, html_values), CRLF,
         f"--{alt}--", CRLF,
     ]
-    if head_ics or marked_ics:
-        ics_text = (head_ics + fold_ics(fill(marked_ics, {"TOKEN": token, "GREETING": ""})) + tail_ics
+    if calendar and (head_ics or marked_ics):
+        ics_text = (head_ics + fold_ics(fill(marked_ics, {"TOKEN": token, "GREETING": "", "ANSWER": ""})) + tail_ics
                     if marked_ics else head_ics)
         parts += [
             f"--{mixed}", CRLF,

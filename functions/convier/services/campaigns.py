@@ -134,7 +134,9 @@ def fan_out(clients, settings, campaign_id: str) -> int:
     dynamo, table = clients.dynamodb, settings.table
     done = set() if not campaign.enqueued else {  # a first send has no records to read
         sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
-    pending = [sid for sid in subscribers.subscriber_ids(dynamo, table, campaign.list_name) if sid not in done]
+    from convier.services.audience import recipients
+
+    pending = [sid for sid in recipients(dynamo, table, campaign) if sid not in done]
     records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
     size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
     entries = [message_body(campaign_id, campaign.list_name, pending[i:i + size])
@@ -241,6 +243,7 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
     """Real personalised copies marked as tests; no send record, no counter touched."""
     from email_validator import EmailNotValidError, validate_email
 
+    from convier.domain.answers import CONFIRMED, YES, answer_line
     from convier.domain.ids import make_token, subscriber_id
     from convier.domain.mime import build_message, personalise, prepare
     from convier.services.sending import ses_send, write_outbox
@@ -257,15 +260,16 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
         except EmailNotValidError as exc:
             raise InputError(f"--to {address!r} : adresse non valable ({exc})") from None
         sid = subscriber_id(address, clients.keys.id_key)
-        token = make_token(campaign.id, sid, clients.keys.link_keys)
+        token = make_token(campaign.answers_campaign, sid, clients.keys.link_keys)
+        answer = f"(exemple) {answer_line(YES, CONFIRMED)}" if campaign.parent else ""
         try:
             raw = build_message(campaign.template, prepared, to_address=address, token=token, subscriber_id=sid,
-                                test=True)
+                                test=True, answer=answer)
         except (ValueError, UnicodeError) as exc:
             raise InputError(f"--to {address!r} : message impossible à construire ({exc})") from None
         message_id = ses_send(clients.ses, settings, campaign, address, raw, test=True)
         if settings.outbox:
             write_outbox(Path(settings.outbox) / campaign.id / "tests", sid, raw,
-                         personalise(campaign.template, token, "")[0])
+                         personalise(campaign.template, token, "", answer)[0])
         sent.append((address, message_id))
     return sent

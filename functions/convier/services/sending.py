@@ -32,6 +32,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from convier.domain.answers import CONFIRMED, WAITING, answer_line
 from convier.domain.ids import make_token
 from convier.domain.mime import Prepared, ascii_address, build_message, personalise, prepare
 from convier.domain.pacing import Pacer, backoff
@@ -140,7 +141,10 @@ def process_message(body: dict, sender: Sender) -> Counts:
     # Existing send records are not read: the conditional claim finds them (sent, skipped, or claimed by a
     # worker that died: never again), and on a first delivery, which is nearly every one, there are none.
     wanted = [keys.subscriber_key(list_name, sid) for sid in sids] + [keys.suppression_key(sid) for sid in sids]
+    if campaign.parent:  # a follow-up tells each recipient their current answer to the invitation
+        wanted += [(keys.campaign_pk(campaign.parent), keys.rsvp_sk(sid)) for sid in sids]
     found_items = ddb.batch_get(dynamo, settings.table, wanted)
+    replies = current_answers(dynamo, settings.table, campaign, sids, found_items)
 
     to_send, skipped = [], []
     stamp = records.now_iso()
@@ -168,7 +172,7 @@ def process_message(body: dict, sender: Sender) -> Counts:
             break
         sid = keys.after(keys.SUB, sub["SK"])
         try:  # built before the claim: a message that cannot be built is `failed` with its reason, never a
-            built = build_for(sender, campaign, prepared, sub, sid)  # burnt claim
+            built = build_for(sender, campaign, prepared, sub, sid, replies.get(sid))  # burnt claim
         except Exception as exc:  # noqa: BLE001 - any building error is this recipient's failure, reported
             log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
             failed = records.send_item(campaign_id, sid, records.FAILED, failed_at=records.now_iso(),
@@ -204,20 +208,48 @@ def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes
                           EmailTags=tags)["MessageId"]
 
 
-def build_for(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str) -> tuple[str, bytes]:
-    """The recipient's token and raw message (raises when the message cannot be built)."""
-    token = make_token(campaign.id, sid, sender.clients.keys.link_keys)
+def current_answers(dynamo, table: str, campaign: records.Campaign, sids: list[str],
+                    found_items: dict) -> dict[str, tuple[str, str, int | None]]:
+    """A follow-up's recipients' answers to its invitation: sid → (answer, place, waiting position)."""
+    if not campaign.parent:
+        return {}
+    from convier.store.answers import waiting_list
+
+    pk = keys.campaign_pk(campaign.parent)
+    replies = {sid: (item.get("answer", ""), item.get("place", ""), None)
+               for sid in sids if (item := found_items.get((pk, keys.rsvp_sk(sid))))}
+    if any(place == WAITING for _, place, _ in replies.values()):
+        ranks = {r.sid: rank for rank, r in enumerate(waiting_list(dynamo, table, campaign.parent), 1)}
+        replies = {sid: (a, p, ranks.get(sid) if p == WAITING else None) for sid, (a, p, _) in replies.items()}
+    return replies
+
+
+def with_calendar(campaign: records.Campaign, reply: tuple[str, str, int | None] | None) -> bool:
+    """Invitations, updates and cancellations carry the .ics to all; other follow-ups only to confirmed guests."""
+    if campaign.kind not in records.CALENDAR_TO_CONFIRMED:
+        return True
+    return bool(reply) and reply[1] == CONFIRMED
+
+
+def build_for(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str,
+              reply: tuple[str, str, int | None] | None = None) -> tuple[str, bytes, str]:
+    """The recipient's token, raw message and answer sentence (raises when the message cannot be built).
+
+    A follow-up's links open its invitation's answer page: its tokens are signed over the invitation."""
+    token = make_token(campaign.answers_campaign, sid, sender.clients.keys.link_keys)
     full_name = " ".join(p for p in (sub.get("first_name", ""), sub.get("last_name", "")) if p)
+    answer = answer_line(*(reply or ("", "", None))) if campaign.parent else ""
     raw = build_message(campaign.template, prepared, to_address=sub["email"], to_name=full_name,
-                        first_name=sub.get("first_name", ""), token=token, subscriber_id=sid)
-    return token, raw
+                        first_name=sub.get("first_name", ""), token=token, subscriber_id=sid, answer=answer,
+                        calendar=with_calendar(campaign, reply))
+    return token, raw, answer
 
 
 def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str,
-             built: tuple[str, bytes] | None = None) -> dict:
+             built: tuple[str, bytes, str] | None = None) -> dict:
     """One recipient through SES (its message built by `build_for` unless given); the fields of its send record."""
     settings = sender.settings
-    token, raw = built or build_for(sender, campaign, prepared, sub, sid)
+    token, raw, answer = built or build_for(sender, campaign, prepared, sub, sid)
     error = ""
     for attempt in range(THROTTLE_RETRIES):
         sender.pacer.wait()
@@ -233,7 +265,7 @@ def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub
             return {"state": records.FAILED, "error": error, "failed_at": records.now_iso()}
         sender.pacer.succeeded()
         if settings.outbox:
-            html, _, _ = personalise(campaign.template, token, sub.get("first_name", ""))
+            html, _, _ = personalise(campaign.template, token, sub.get("first_name", ""), answer)
             write_outbox(Path(settings.outbox) / campaign.id, sid, raw, html)
         return {"state": records.SENT, "message_id": message_id, "sent_at": records.now_iso()}
     return {"state": records.FAILED, "error": error or "throttled", "failed_at": records.now_iso()}

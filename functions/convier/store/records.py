@@ -16,6 +16,10 @@ STATUS_FR = {DRAFT: "brouillon", SENDING: "en cours d’envoi", PAUSED: "en paus
              DONE: "envoyée"}
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
 UNKNOWN_AFTER = 120  # seconds: a claim older than this with no result is `unknown`, never resent
+# What a campaign is: the invitation itself, or a message about it sent to some of its recipients (its `parent`).
+INVITATION, FOLLOWUP, PROMOTION, UPDATE, CANCELLATION = "invitation", "followup", "promotion", "update", "cancellation"
+KINDS = (INVITATION, FOLLOWUP, PROMOTION, UPDATE, CANCELLATION)
+CALENDAR_TO_CONFIRMED = (FOLLOWUP, PROMOTION)  # the .ics goes only to confirmed guests; the others' to everyone
 
 
 
@@ -34,13 +38,22 @@ class Campaign:
     enqueued: int = 0
     warnings: tuple[str, ...] = ()
     preheader: str = ""
+    kind: str = INVITATION
+    parent: str = ""  # a follow-up's invitation: its answers choose the audience, its links take the answers
+    segments: tuple[str, ...] = ()  # a follow-up's audience (domain.segments), computed at fan-out
+
+    @property
+    def answers_campaign(self) -> str:
+        """The campaign whose answer pages this one's links open (tokens are signed over its id)."""
+        return self.parent or self.id
 
     def to_item(self) -> dict:
         return {"PK": keys.campaign_pk(self.id), "SK": keys.META, "id": self.id, "list": self.list_name,
                 "status": self.status, "template": self.template.to_dict(), "title": self.title,
                 "post": self.post, "event": self.event, "capacity": self.capacity, "answers": list(self.answers),
                 "created_at": self.created_at, "enqueued": self.enqueued, "warnings": list(self.warnings),
-                "subject": self.template.subject, "preheader": self.preheader}
+                "subject": self.template.subject, "preheader": self.preheader, "kind": self.kind,
+                "parent": self.parent, "segments": list(self.segments)}
 
     @classmethod
     def from_item(cls, item: dict) -> Campaign:
@@ -49,7 +62,9 @@ class Campaign:
                    post=item.get("post", ""), event=item.get("event") or {}, capacity=item.get("capacity"),
                    answers=tuple(item.get("answers") or ("yes", "no", "maybe")),
                    created_at=item.get("created_at", ""), enqueued=item.get("enqueued", 0),
-                   warnings=tuple(item.get("warnings") or ()), preheader=item.get("preheader", ""))
+                   warnings=tuple(item.get("warnings") or ()), preheader=item.get("preheader", ""),
+                   kind=item.get("kind") or INVITATION, parent=item.get("parent") or "",
+                   segments=tuple(item.get("segments") or ()))
 
 
 def load_campaign(client, table: str, campaign_id: str) -> Campaign | None:

@@ -1,0 +1,52 @@
+"""`convier followup ...`: create a follow-up of an invitation (then `campaign check/test/send` as usual)."""
+
+from __future__ import annotations
+
+from convier.services import followups
+
+
+def cmd_create(args, console, err) -> int:
+    from convier.cli.target import resolve
+    from convier.domain.segments import segments_fr
+
+    settings, clients = resolve(args)
+    campaign = followups.create_followup(clients, settings, args.parent, to=args.to, message_file=args.message,
+                                         subject=args.subject, kind=args.kind)
+    size = followups.audience_size(clients, settings, campaign)
+    console.print(f"Suivi créé pour l’invitation {campaign.parent} : {segments_fr(campaign.segments)} "
+                  f"({size} destinataires à ce jour, désinscrits et adresses supprimées exclus à l’envoi)")
+    console.print(f"  Objet : {campaign.template.subject}")
+    for warning in campaign.warnings:
+        err.print(f"[yellow]attention[/] : {warning}")
+    console.print(f"Aperçu : convier campaign test {campaign.id} --to vous@exemple.gouv.fr ; "
+                  f"envoi : convier campaign send {campaign.id}")
+    console.print(campaign.id)
+    return 0
+
+
+def cmd_text(args, console, err) -> int:
+    import sys
+
+    sys.stdout.write(followups.preset_text(args.kind))
+    return 0
+
+
+def register(sub, console, err) -> None:
+    def bind(fn):
+        return lambda args: fn(args, console, err)
+
+    p = sub.add_parser("followup", help="suivis d’une invitation : rappel, relance, merci, liste d’attente…")
+    fs = p.add_subparsers(dest="followup_command", required=True, metavar="ACTION")
+    c = fs.add_parser("create", help="prépare un suivi pour une partie des invités, selon leur réponse "
+                                     "(affiche son identifiant)")
+    c.add_argument("parent", metavar="INVITATION", help="identifiant de la campagne d’invitation")
+    c.add_argument("--to", metavar="SEGMENTS",
+                   help="confirmés, liste d'attente, peut-être, non, sans réponse, tous ; séparés par des virgules")
+    c.add_argument("--message", metavar="FICHIER", help="le message, en markdown (voir convier followup text)")
+    c.add_argument("--subject", metavar="OBJET", help="objet de l’e-mail")
+    c.add_argument("--kind", choices=followups.PRESETS, metavar="MODÈLE",
+                   help="suivi prêt à l’emploi : " + ", ".join(followups.PRESETS) + " (texte modifiable)")
+    c.set_defaults(func=bind(cmd_create))
+    t = fs.add_parser("text", help="affiche le texte d’un suivi prêt à l’emploi, à modifier puis donner à --message")
+    t.add_argument("kind", choices=followups.PRESETS, metavar="MODÈLE", help=", ".join(followups.PRESETS))
+    t.set_defaults(func=bind(cmd_text))

@@ -1,0 +1,162 @@
+"""Follow-ups: campaigns about an invitation, sent to a segment of its recipients by their answer.
+
+A follow-up is a campaign like any other (same claims, pacing, checks, report, retry) whose `parent` is the
+invitation: its audience is computed at fan-out (services/audience.py), its messages go through the parent's
+list (so unsubscriptions and suppressions are checked at send time), and its links open the parent's answer
+page (tokens over the parent's id), so answers stay in one place.
+
+Ready-made ones (`rappel`, `relance`, `merci`, `attente`) have French texts in templates/followups/ that staff
+print with `convier followup text KIND`, edit, and give back with `--message`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from convier.domain.segments import parse_segments
+from convier.errors import InputError
+from convier.services import campaigns
+from convier.store import ddb, keys, records
+
+PRESETS = ("rappel", "relance", "merci", "attente")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    subject: str
+    to: str
+    when: str  # "J-1 10:00": relative to the event's start, Paris time ("" for none)
+    message: str
+
+
+def _split_front_matter(text: str, where: str) -> tuple[dict, str]:
+    import yaml
+
+    if not text.startswith("---"):
+        return {}, text
+    _, _, rest = text.partition("\n")
+    head, sep, body = rest.partition("\n---")
+    if not sep:
+        raise InputError(f"{where} : en-tête YAML ouvert par « --- » mais jamais fermé")
+    try:
+        meta = yaml.safe_load(head) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", ligne {mark.line + 2}" if mark else ""
+        raise InputError(f"{where}{line} : en-tête YAML illisible") from None
+    if not isinstance(meta, dict):
+        raise InputError(f"{where} : l’en-tête YAML doit être une suite de « clé: valeur »")
+    return meta, body.partition("\n")[2]
+
+
+def preset(name: str) -> Preset:
+    """A ready-made follow-up with its default French text."""
+    if name not in PRESETS:
+        raise InputError(f"--kind {name!r} : modèle inconnu (attendus : {', '.join(PRESETS)})")
+    text = resources.files("convier.templates.followups").joinpath(f"{name}.md").read_text(encoding="utf-8")
+    meta, body = _split_front_matter(text, f"modèle {name}")
+    return Preset(name=name, title=str(meta.get("title", name)), subject=str(meta.get("subject", "")),
+                  to=str(meta.get("to", "")), when=str(meta.get("when") or ""), message=body.lstrip("\n"))
+
+
+def preset_text(name: str) -> str:
+    """The preset's file as staff edit it (front matter included)."""
+    if name not in PRESETS:
+        raise InputError(f"modèle inconnu : {name!r} (attendus : {', '.join(PRESETS)})")
+    return resources.files("convier.templates.followups").joinpath(f"{name}.md").read_text(encoding="utf-8")
+
+
+def read_message(path: str) -> tuple[dict, str]:
+    """A message file: markdown, optionally with a front matter (subject, to); French errors naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path} : fichier introuvable") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} : le fichier n’est pas en UTF-8 (octet {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path} : lecture impossible ({exc.strerror})") from None
+    meta, body = _split_front_matter(text, path)
+    if not body.strip():
+        raise InputError(f"{path} : le message est vide")
+    return meta, body
+
+
+def invitation_of(clients, settings, campaign_id: str) -> records.Campaign:
+    """The invitation a follow-up belongs to (a follow-up's id leads to its invitation)."""
+    campaign = campaigns.require(clients, settings, campaign_id)
+    if campaign.parent:
+        campaign = campaigns.require(clients, settings, campaign.parent)
+    return campaign
+
+
+def create_followup(clients, settings, parent_id: str, *, to: str | None = None, message_file: str | None = None,
+                    message: str | None = None, subject: str | None = None, kind: str | None = None,
+                    campaign_kind: str = records.FOLLOWUP, ics: str | None = None,
+                    campaign_id: str | None = None) -> records.Campaign:
+    """Renders and stores a follow-up of `parent_id` (status draft); send it as any campaign.
+
+    `kind` is a ready-made follow-up (PRESETS) whose subject, segments and text apply unless given;
+    `message_file` (markdown) or `message` is the text; `to` the segments ("confirmés,peut-être")."""
+    from convier.render.followup import fill_text, render_followup
+
+    parent = invitation_of(clients, settings, parent_id)
+    meta, where = {}, "message"
+    chosen = preset(kind) if kind else None
+    if message_file:
+        meta, text = read_message(message_file)
+        where = message_file
+    elif message is not None:
+        text = message
+    elif chosen:
+        text, where = chosen.message, f"modèle {chosen.name}"
+    else:
+        raise InputError("il manque le message : --message FICHIER (markdown) ou --kind "
+                         + "|".join(PRESETS))
+    if not text.strip():
+        raise InputError(f"{where} : le message est vide")
+    segments_text = to or meta.get("to") or (chosen.to if chosen else "")
+    if not segments_text:
+        raise InputError("il manque les destinataires : --to confirmés,peut-être (segments : confirmés, "
+                         "liste d’attente, peut-être, non, sans réponse, tous)")
+    try:
+        segments = parse_segments(str(segments_text))
+    except ValueError as exc:
+        raise InputError(f"--to {segments_text!r} : {exc}") from None
+    try:
+        body = fill_text(text, parent, where=where)
+        subject = fill_text(str(subject or meta.get("subject") or (chosen.subject if chosen else "")
+                                or f"À propos de : {parent.title or parent.template.subject}"), parent,
+                            where="objet")
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    campaign_id = campaign_id or campaigns.new_campaign_id()
+    rendered = render_followup(parent, campaign_id=campaign_id, kind=campaign_kind, subject=subject.strip(),
+                               message=body, ics=ics)
+    warnings = list(rendered.warnings)
+    if parent.status == records.DRAFT:
+        warnings.append(f"l’invitation {parent.id} n’a pas encore été envoyée : ce suivi n’a pour l’instant "
+                        "aucun destinataire")
+    campaign = records.Campaign(
+        id=campaign_id, list_name=parent.list_name, status=records.DRAFT, template=rendered.message,
+        title=parent.title, post=parent.post, event=parent.event, capacity=None, answers=parent.answers,
+        created_at=records.now_iso(), warnings=tuple(warnings), kind=campaign_kind, parent=parent.id,
+        segments=segments)
+    dynamo, table = clients.dynamodb, settings.table
+    dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
+                    ConditionExpression="attribute_not_exists(PK)")
+    ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": parent.list_name,
+                                     "created_at": campaign.created_at, "subject": subject.strip(),
+                                     "kind": campaign_kind, "parent": parent.id}])
+    return campaign
+
+
+def audience_size(clients, settings, campaign: records.Campaign) -> int:
+    """How many recipients a send would enqueue now (before the per-recipient checks)."""
+    from convier.services.audience import recipients
+
+    return len(recipients(clients.dynamodb, settings.table, campaign))

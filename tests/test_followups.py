@@ -1,0 +1,145 @@
+"""Follow-ups of an invitation: a segment by answer, the parent's links and list, the .ics to confirmed only."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+import pytest
+
+from convier.domain.ids import read_token, subscriber_id
+from convier.domain.segments import parse_segments
+from convier.services import campaigns, followups, rsvp
+from convier.store import records, subscribers
+from webkit import people, write_list
+
+ROOT = Path(__file__).resolve().parents[1]
+POST = ROOT / "examples" / "seed-journee-cloud-2023.md"
+EVENT_YAML = """\
+sender: "Équipe Cloud DINUM <cloud@numerique.gouv.fr>"
+event:
+  start: 2023-01-24 09:00:00 +01:00
+  end: 2023-01-24 17:30:00 +01:00
+  place: Station F
+  address: 5 parvis Alan Turing, 75013 Paris
+"""
+
+
+def invitation(cli, tmp_path, n=6, extra_yaml="", send=True) -> str:
+    assert cli("lists", "import", "invites", write_list(tmp_path, people(n))).code == 0
+    (tmp_path / "campagne.yaml").write_text(EVENT_YAML + extra_yaml, encoding="utf-8")
+    result = cli("campaign", "create", "--post", POST, "--list", "invites", "--campaign", tmp_path / "campagne.yaml")
+    assert result.code == 0, result.err
+    campaign_id = result.out.strip().splitlines()[-1]
+    if send:
+        assert cli("campaign", "send", campaign_id).code == 0
+    return campaign_id
+
+
+def outbox(settings, campaign_id) -> dict[str, email.message.EmailMessage]:
+    folder = Path(settings.settings.outbox) / campaign_id
+    return {p.stem: email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(folder.glob("*.eml"))}
+
+
+def sid(settings, i: int) -> str:
+    return subscriber_id(f"agent{i:02d}@exemple.gouv.fr", settings.clients.keys.id_key)
+
+
+def answer_all(settings, campaign_id, answers: dict[int, str]):
+    s, c = settings
+    campaign = records.load_campaign(c.dynamodb, s.table, campaign_id)
+    for i, value in answers.items():
+        rsvp.record_answer(c.dynamodb, s.table, campaign, sid(settings, i), value)
+
+
+def ics_of(message) -> str | None:
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return part.get_content()
+    return None
+
+
+def uid(ics: str) -> str:
+    return re.search(r"^UID:(.+?)\r?$", ics, re.M).group(1)
+
+
+def test_segments_parse_french_names_and_unions():
+    assert parse_segments("confirmés,peut-être") == ("confirmed", "maybe")
+    assert parse_segments("Liste d’attente, sans réponse") == ("waiting", "none")
+    assert parse_segments("tous") == ("confirmed", "waiting", "maybe", "no", "none")
+    with pytest.raises(ValueError, match="« peutetre »"):
+        parse_segments("peutetre")
+
+
+def test_a_followup_goes_to_its_segment_with_the_invitations_links_and_calendar(cli, settings, tmp_path):
+    s, c = settings
+    parent = invitation(cli, tmp_path)
+    answer_all(settings, parent, {0: "yes", 1: "yes", 2: "maybe", 3: "no", 4: "yes"})  # 5: no answer
+    # agent04 said yes, then unsubscribed after the invitation: no follow-up for them
+    subscribers.set_status(c.dynamodb, s.table, "invites", sid(settings, 4), subscribers.UNSUBSCRIBED, "test")
+    (tmp_path / "rappel.md").write_text("Rendez-vous à **{{ lieu }}**, {{ quand }}.\n", encoding="utf-8")
+    result = cli("followup", "create", parent, "--to", "confirmés,peut-être", "--message", tmp_path / "rappel.md",
+                 "--subject", "Rappel : {{ titre }}")
+    assert result.code == 0, result.err
+    followup_id = result.out.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d{8}-[0-9a-f]{6}", followup_id) and followup_id != parent
+    campaign = campaigns.require(c, s, followup_id)
+    assert (campaign.kind, campaign.parent, campaign.segments) == ("followup", parent, ("confirmed", "maybe"))
+    assert cli("campaign", "send", followup_id).code == 0
+
+    sent = outbox(settings, followup_id)
+    assert set(sent) == {sid(settings, i) for i in (0, 1, 2)}  # confirmed + maybe, minus the unsubscribed
+    status = campaigns.status(c, s, followup_id)
+    assert (status.sent, status.skipped) == (3, 1)
+    invitation_uid = uid(ics_of(outbox(settings, parent)[sid(settings, 0)]))
+    for who, message in sent.items():
+        assert message["Subject"].startswith("Rappel : ")
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "Station F" in text and "@@" not in text + html
+        tokens = set(re.findall(r"/rsvp/([\w.-]+)", text))
+        assert tokens and all(read_token(t, c.keys.link_keys) == (parent, who) for t in tokens)
+        if who == sid(settings, 2):
+            assert "Vous avez répondu « Peut-être »." in text and ics_of(message) is None
+        else:
+            assert "votre place est confirmée" in text and "votre place est confirmée" in html
+            assert uid(ics_of(message)) == invitation_uid  # the same agenda entry
+    # sending again sends nobody twice
+    assert cli("campaign", "send", followup_id).code == 0
+    assert len(outbox(settings, followup_id)) == 3
+
+
+def test_no_answer_and_waiting_segments_and_the_waiting_position(cli, settings, tmp_path):
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=5, extra_yaml="capacity: 1\n")
+    answer_all(settings, parent, {0: "yes", 1: "yes", 2: "yes"})  # 1 confirmed, 2 waiting; 3, 4 no answer
+    relance = followups.create_followup(c, s, parent, kind="relance")
+    assert relance.segments == ("maybe", "none")
+    assert followups.audience_size(c, s, relance) == 2
+    attente = followups.create_followup(c, s, parent, kind="attente")
+    assert campaigns.fan_out(c, s, attente.id) == 2
+    from convier.handlers.send import sender_for
+    from convier.local.worker import drain
+
+    drain(sender_for(s, c), campaign_id=attente.id, idle_timeout=5)
+    sent = outbox(settings, attente.id)
+    second = sent[sid(settings, 2)].get_body(("plain",)).get_content()
+    assert "liste d’attente, en 2e position" in second
+    assert ics_of(sent[sid(settings, 2)]) is None  # not confirmed: no calendar file
+
+
+def test_bad_followup_input_is_a_french_error(cli, settings, tmp_path):
+    parent = invitation(cli, tmp_path, n=2, send=False)
+    bad = cli("followup", "create", parent, "--to", "presque", "--message", tmp_path / "absent.md")
+    assert bad.code == 2 and "absent.md" in bad.err and "introuvable" in bad.err
+    (tmp_path / "m.md").write_text("Bonjour {{ inconnu }}\n", encoding="utf-8")
+    bad = cli("followup", "create", parent, "--to", "presque", "--message", tmp_path / "m.md")
+    assert bad.code == 2 and "segment inconnu" in bad.err and "Traceback" not in bad.err
+    bad = cli("followup", "create", parent, "--to", "non", "--message", tmp_path / "m.md")
+    assert bad.code == 2 and "m.md" in bad.err and "inconnu" in bad.err
+    assert cli("followup", "create", "20990101-000000", "--kind", "rappel").code == 2
+    shown = cli("followup", "text", "rappel")
+    assert shown.code == 0 and "subject:" in shown.out and "{{ titre }}" in shown.out
