@@ -143,3 +143,65 @@ def test_bad_followup_input_is_a_french_error(cli, settings, tmp_path):
     assert cli("followup", "create", "20990101-000000", "--kind", "rappel").code == 2
     shown = cli("followup", "text", "rappel")
     assert shown.code == 0 and "subject:" in shown.out and "{{ titre }}" in shown.out
+
+
+def test_capacity_5_eight_yes_then_a_no_promotes_the_first_waiting_and_tells_them_once(cli, settings, tmp_path):
+    from convier.handlers import web
+    from convier.handlers.send import sender_for
+    from convier.local.worker import drain
+    from webkit import event, form
+
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=8, extra_yaml="capacity: 5\n")
+    promotion = records.promotion_of(parent)
+    assert campaigns.require(c, s, promotion).kind == records.PROMOTION
+    tokens = {who: next(t for t in re.findall(r"/rsvp/([\w.-]+)", m.get_body(("plain",)).get_content()))
+              for who, m in outbox(settings, parent).items()}
+    order = [sid(settings, i) for i in range(8)]
+
+    def post(who, value):
+        response = web.handle(form({"answer": value}, event("web-rsvp-post.json", tokens[who])), None, *settings)
+        assert response["statusCode"] == 200, response
+
+    for who in order:
+        post(who, "yes")
+    waiting = rsvp.waiting_list(c.dynamodb, s.table, parent)
+    assert rsvp.counters(c.dynamodb, s.table, parent) == (5, 3) and len(waiting) == 3
+    confirmed = [w for w in order if w not in {r.sid for r in waiting}]
+    post(confirmed[0], "no")
+    sender = sender_for(s, c)
+    drain(sender, idle_timeout=5)
+    sent = outbox(settings, promotion)
+    assert list(sent) == [waiting[0].sid]  # exactly one e-mail, to the first of the waiting list
+    message = sent[waiting[0].sid]
+    assert "Une place s’est libérée" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "votre place est confirmée" in text and "Je ne participe pas" in text
+    assert uid(ics_of(message)) == uid(ics_of(outbox(settings, parent)[waiting[0].sid]))
+    # the same message delivered again, or the same person answering "yes" again: nobody told twice
+    from convier.services.sending import message_body
+
+    c.sqs.send_message(QueueUrl=s.queue_url, MessageBody=message_body(promotion, "invites", [waiting[0].sid]))
+    post(waiting[0].sid, "yes")
+    drain(sender, idle_timeout=5)
+    assert len(outbox(settings, promotion)) == 1
+    assert campaigns.status(c, s, promotion).sent == 1
+
+
+def test_raising_the_capacity_promotes_in_order_tells_each_and_rsvps_show_says_so(cli, settings, tmp_path):
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=5, extra_yaml="capacity: 2\n")
+    answer_all(settings, parent, {0: "yes", 1: "yes", 2: "yes", 3: "yes", 4: "maybe"})
+    first, second = [r.sid for r in rsvp.waiting_list(c.dynamodb, s.table, parent)]
+    shown = cli("rsvps", "show", parent)
+    assert shown.code == 0, shown.err
+    assert "places : 2 / 2" in shown.out and "liste d’attente : 2" in shown.out and "sans réponse : 0" in shown.out
+    assert cli("rsvps", "capacity", parent, "1").code == 2  # never takes a confirmed place away
+    result = cli("rsvps", "capacity", parent, "3")
+    assert result.code == 0, result.err
+    assert set(outbox(settings, records.promotion_of(parent))) == {first}  # the first in line, only
+    found = rsvp.all_rsvps(c.dynamodb, s.table, parent)
+    assert found[first].place == rsvp.CONFIRMED and found[second].place == rsvp.WAITING
+    shown = cli("rsvps", "show", parent).out
+    assert "places : 3 / 3" in shown and "e-mail « place libérée » envoyé le" in shown
+    assert "agent02@exemple.gouv.fr" in shown and "1re" in shown  # agent03 now first of the waiting list

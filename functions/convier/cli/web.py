@@ -53,6 +53,62 @@ def cmd_export(args, console, err) -> int:
     return 0
 
 
+def cmd_show(args, console, err) -> int:
+    from rich.table import Table
+
+    from convier.cli.target import resolve
+    from convier.domain.answers import ANSWER_FR, rank_fr
+    from convier.domain.segments import SEGMENT_FR, SEGMENTS
+    from convier.services import answers
+    from convier.web.pages import french_moment
+
+    settings, clients = resolve(args)
+    view = answers.show(clients, settings, args.id)
+    c, counts = view.campaign, view.counts
+    places = f" · places : {view.confirmed} / {c.capacity}" if c.capacity else " · sans limite de places"
+    console.print(f"Réponses à « {c.title or c.template.subject} » ({c.id}) : {len(view.people)} invités{places}")
+    console.print(" · ".join(f"{SEGMENT_FR[name]} : {counts[name]}" for name in SEGMENTS))
+    for name in SEGMENTS:
+        people = view.segment(name)
+        if not people:
+            continue
+        table = Table(title=f"{SEGMENT_FR[name].capitalize()} ({len(people)})", title_justify="left")
+        for col in (["Rang"] if name == "waiting" else []) + ["Nom", "Adresse", "Réponse le", "Historique"]:
+            table.add_column(col)
+        for p in people:
+            history = " → ".join(f"{ANSWER_FR.get(h.get('answer'), h.get('answer'))}"
+                                 f"{' (attente)' if h.get('place') == 'waiting' else ''}"
+                                 f"{' (place libérée)' if h.get('note') == 'place libérée' else ''}"
+                                 f" {french_moment(h.get('at', ''))}" for h in p.rsvp.history)
+            if p.promoted_at:
+                history += (f" · e-mail « place libérée » envoyé le {french_moment(p.told_at)}" if p.told_at
+                            else " · e-mail « place libérée » pas encore envoyé")
+            if p.status and p.status != "subscribed":
+                history += f" · {p.status}"
+            row = [p.name, p.email, french_moment(p.rsvp.at) if p.rsvp.at else "", history]
+            table.add_row(*([rank_fr(p.rsvp.position or 0)] if name == "waiting" else []), *row)
+        console.print(table)
+    return 0
+
+
+def cmd_capacity(args, console, err) -> int:
+    from convier.cli.target import resolve
+    from convier.services import answers
+
+    settings, clients = resolve(args)
+    promoted = answers.set_capacity(clients, settings, args.id, args.places)
+    console.print(f"Capacité de {args.id} : {args.places} places")
+    if promoted:
+        console.print(f"{len(promoted)} personnes de la liste d’attente ont reçu une place ; "
+                      "l’e-mail « Une place s’est libérée » leur part maintenant")
+        if not settings.campaign_function:
+            from convier.cli.campaign import send_with_progress
+            from convier.store.records import promotion_of
+
+            send_with_progress(promotion_of(args.id), settings, clients, console, len(promoted))
+    return 0
+
+
 def register(sub, console, err) -> None:
     def bind(fn):
         return lambda args: fn(args, console, err)
@@ -68,3 +124,12 @@ def register(sub, console, err) -> None:
     e.add_argument("id", metavar="ID", help="identifiant de la campagne")
     e.add_argument("--out", metavar="FICHIER", help="fichier CSV (défaut : la sortie standard)")
     e.set_defaults(func=bind(cmd_export))
+    w = rs.add_parser("show", help="les réponses par segment (effectifs, capacité), la liste d’attente dans "
+                                   "l’ordre, l’historique de chacun")
+    w.add_argument("id", metavar="ID", help="identifiant de l’invitation (ou d’un de ses suivis)")
+    w.set_defaults(func=bind(cmd_show))
+    k = rs.add_parser("capacity", help="change le nombre de places ; en plus, la liste d’attente avance et "
+                                       "chacun est prévenu")
+    k.add_argument("id", metavar="ID", help="identifiant de l’invitation")
+    k.add_argument("places", metavar="N", type=int, help="nombre de places")
+    k.set_defaults(func=bind(cmd_capacity))

@@ -78,6 +78,10 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
                     ConditionExpression="attribute_not_exists(PK)")
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
+    if campaign.capacity:  # a waiting list: the e-mail telling someone a place is theirs is ready
+        from convier.services.followups import ensure_promotion
+
+        ensure_promotion(clients, settings, campaign)
     counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
 

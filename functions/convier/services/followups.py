@@ -21,6 +21,7 @@ from convier.services import campaigns
 from convier.store import ddb, keys, records
 
 PRESETS = ("rappel", "relance", "merci", "attente")
+PLACE = "place"  # the e-mail of a place freed for someone on the waiting list (templates/followups/place.md)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ def preset(name: str) -> Preset:
     """A ready-made follow-up with its default French text."""
     if name not in PRESETS:
         raise InputError(f"--kind {name!r} : modèle inconnu (attendus : {', '.join(PRESETS)})")
+    return _load(name)
+
+
+def _load(name: str) -> Preset:
     text = resources.files("convier.templates.followups").joinpath(f"{name}.md").read_text(encoding="utf-8")
     meta, body = _split_front_matter(text, f"modèle {name}")
     return Preset(name=name, title=str(meta.get("title", name)), subject=str(meta.get("subject", "")),
@@ -106,7 +111,7 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
 
     parent = invitation_of(clients, settings, parent_id)
     meta, where = {}, "message"
-    chosen = preset(kind) if kind else None
+    chosen = (_load(PLACE) if kind == PLACE else preset(kind)) if kind else None
     if message_file:
         meta, text = read_message(message_file)
         where = message_file
@@ -138,7 +143,7 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
     rendered = render_followup(parent, campaign_id=campaign_id, kind=campaign_kind, subject=subject.strip(),
                                message=body, ics=ics)
     warnings = list(rendered.warnings)
-    if parent.status == records.DRAFT:
+    if parent.status == records.DRAFT and campaign_kind != records.PROMOTION:
         warnings.append(f"l’invitation {parent.id} n’a pas encore été envoyée : ce suivi n’a pour l’instant "
                         "aucun destinataire")
     campaign = records.Campaign(
@@ -160,3 +165,19 @@ def audience_size(clients, settings, campaign: records.Campaign) -> int:
     from convier.services.audience import recipients
 
     return len(recipients(clients.dynamodb, settings.table, campaign))
+
+
+def ensure_promotion(clients, settings, invitation: records.Campaign) -> records.Campaign:
+    """The invitation's « place libérée » campaign, created once (status sending: the web function enqueues
+    each promoted guest to it, and its claims per subscriber make each e-mail go out once)."""
+    promotion_id = records.promotion_of(invitation.id)
+    found = records.load_campaign(clients.dynamodb, settings.table, promotion_id)
+    if found is not None:
+        return found
+    try:
+        campaign = create_followup(clients, settings, invitation.id, kind=PLACE, campaign_kind=records.PROMOTION,
+                                   campaign_id=promotion_id)
+    except clients.dynamodb.exceptions.ConditionalCheckFailedException:  # created meanwhile
+        return records.load_campaign(clients.dynamodb, settings.table, promotion_id)
+    records.set_campaign_status(clients.dynamodb, settings.table, promotion_id, records.SENDING)
+    return campaign

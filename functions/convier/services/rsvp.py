@@ -270,9 +270,27 @@ def answer(clients, settings, token: str, given: str) -> AnswerView:
         raise NotAnAnswer(answer_page(clients, settings, token))
     outcome = record_answer(clients.dynamodb, settings.table, link.campaign, link.sid, given)
     log.info("answer of %s to %s: %s (%s)", link.sid, link.campaign.id, given, outcome.rsvp.place or "-")
-    for promoted in outcome.promoted:
-        log.info("subscriber %s of %s: place from the waiting list", promoted, link.campaign.id)
+    tell_promoted(clients, settings, link.campaign, outcome.promoted)
     return AnswerView(link, outcome.rsvp, outcome)
+
+
+def tell_promoted(clients, settings, campaign: records.Campaign, sids) -> int:
+    """Each guest given a freed place gets « Une place s’est libérée » at once, through the send queue: the
+    invitation's promotion campaign claims per subscriber, so a redelivered message sends nobody twice."""
+    from convier.services.sending import message_body
+
+    sids = list(sids)
+    for sid in sids:
+        log.info("subscriber %s of %s: place from the waiting list", sid, campaign.id)
+    if not sids:
+        return 0
+    try:
+        clients.sqs.send_message(QueueUrl=settings.queue_url,
+                                 MessageBody=message_body(records.promotion_of(campaign.id), campaign.list_name, sids))
+    except Exception:  # the answer is recorded: the answers page shows the promotion with no e-mail yet
+        log.exception("promotion e-mails of %s not enqueued for %s", campaign.id, sids)
+        return 0
+    return len(sids)
 
 
 def calendar(clients, settings, token: str) -> str:

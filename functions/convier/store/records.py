@@ -67,6 +67,11 @@ class Campaign:
                    segments=tuple(item.get("segments") or ()))
 
 
+def promotion_of(campaign_id: str) -> str:
+    """The id of an invitation's « place libérée » campaign (one per invitation, its claims per subscriber)."""
+    return f"{campaign_id}-place"
+
+
 def load_campaign(client, table: str, campaign_id: str) -> Campaign | None:
     item = ddb.get(client, table, *keys.campaign_key(campaign_id))
     return Campaign.from_item(item) if item else None
