@@ -10,7 +10,8 @@ from email.utils import parseaddr
 import jinja2
 
 from convier.domain.event import Event, google_link, outlook_link
-from convier.domain.mime import TOKEN, MessageTemplate, links as recipient_links
+from convier.domain.mime import TOKEN, MessageTemplate
+from convier.domain.mime import links as recipient_links
 from convier.render import style
 from convier.render.body import render_body
 from convier.render.message import LABELS, _tidy_text, compile_mjml, environment

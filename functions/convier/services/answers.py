@@ -100,8 +100,8 @@ def set_capacity(clients, settings, campaign_id: str, capacity: int) -> list[str
         raise InputError(f"capacité {capacity} : {confirmed} places sont déjà confirmées ; on ne retire pas "
                          "une place confirmée (demandez aux personnes concernées de se désinscrire)")
     dynamo.update_item(TableName=table, Key=ddb.key(*keys.campaign_key(campaign.id)),
-                       UpdateExpression="SET capacity = :c, updated_at = :t",
-                       ConditionExpression="attribute_exists(PK)",
+                       UpdateExpression="SET #cap = :c, updated_at = :t",
+                       ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#cap": "capacity"},
                        ExpressionAttributeValues={":c": {"N": str(capacity)}, ":t": {"S": records.now_iso()}})
     campaign = campaigns.require(clients, settings, campaign.id)
     ensure_promotion(clients, settings, campaign)
