@@ -66,8 +66,9 @@ def cmd_show(args, console, err) -> int:
     view = answers.show(clients, settings, args.id)
     c, counts = view.campaign, view.counts
     places = f" · places : {view.confirmed} / {c.capacity}" if c.capacity else " · sans limite de places"
-    console.print(f"Réponses à « {c.title or c.template.subject} » ({c.id}) : {len(view.people)} invités{places}")
-    console.print(" · ".join(f"{SEGMENT_FR[name]} : {counts[name]}" for name in SEGMENTS))
+    console.print(f"Réponses à « {c.title or c.template.subject} » ({c.id}) : {len(view.people)} invités{places}",
+                  soft_wrap=True)
+    console.print(" · ".join(f"{SEGMENT_FR[name]} : {counts[name]}" for name in SEGMENTS), soft_wrap=True)
     for name in SEGMENTS:
         people = view.segment(name)
         if not people:
