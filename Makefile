@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install bench lint clean chromium package-report dsfr
+.PHONY: demo test corpus install bench lint clean chromium package-report dsfr
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,17 @@ dsfr:
 test: $(STAMP) chromium
 	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The sweep over the real posts (tests/corpus/): ../shared/corpus beside the checkout, or $$CONVIER_CORPUS.
+# Without one, says so in one line and exits 0 (nothing is counted as a test).
+CORPUS_DIR := $(or $(CONVIER_CORPUS),../shared/corpus)
+corpus:
+	@if [ -d "$(CORPUS_DIR)/posts" ]; then \
+		$(MAKE) --no-print-directory install && \
+		CONVIER_CORPUS="$$(cd "$(CORPUS_DIR)" && pwd)" $(BIN)/python -m pytest -n 2 tests/corpus $(PYTEST_ARGS); \
+	else \
+		echo "Pas de corpus dans $(CORPUS_DIR) (ou CONVIER_CORPUS=DOSSIER) : balayage des billets réels non lancé."; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

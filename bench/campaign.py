@@ -34,7 +34,7 @@ from convier.local.worker import drain
 from convier.services import campaigns
 from convier.store import records
 
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts" / "seed-journee-cloud-2023.md"
+SEED = Path(__file__).resolve().parents[1] / "examples" / "seed-journee-cloud-2023.md"
 
 
 class PacedSES:

@@ -7,11 +7,15 @@ Prints figures only; asserts nothing about time. The baseline is markdown-it ren
 post's body alone, measured in the same process, so the ratio compares across machines.
 
     .venv/bin/python bench/render.py [--repeat N] [CORPUS_DIR]
+
+CORPUS_DIR defaults to $CONVIER_CORPUS/posts or ../shared/corpus/posts; without either, the seed and the
+fixture posts of tests/fixtures/quirks/ (said on the first line).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -23,7 +27,10 @@ from convier.inputs.post import read_post
 from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("CONVIER_CORPUS") or ROOT.parent / "shared" / "corpus") / "posts"
+FALLBACK = [ROOT / "examples" / "seed-journee-cloud-2023.md",
+            *sorted((ROOT / "tests" / "fixtures" / "quirks").glob("*.md"))]
 
 
 def timings(fn, repeat: int) -> list[float]:
@@ -43,10 +50,13 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("corpus", nargs="?", type=Path, default=CORPUS)
+    p.add_argument("corpus", nargs="?", type=Path)
     p.add_argument("--repeat", type=int, default=15, help="timed runs per post (default 15)")
     args = p.parse_args(argv)
-    posts = sorted(x for x in args.corpus.iterdir() if x.suffix in (".md", ".markdown"))
+    folder = args.corpus or (CORPUS if CORPUS.is_dir() else None)
+    if folder is None:
+        print(f"no corpus at {CORPUS}: the seed and the fixture posts instead")
+    posts = sorted(x for x in folder.iterdir() if x.suffix in (".md", ".markdown")) if folder else FALLBACK
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
 
     print(f"{len(posts)} posts, {args.repeat} runs each, Python {sys.version.split()[0]}")

@@ -9,6 +9,7 @@ Prints figures; asserts nothing about time.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -23,8 +24,11 @@ from convier.inputs.post import read_post
 from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"
-POST = CORPUS / "forum-emploi-tech-etat-2021.markdown"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("CONVIER_CORPUS") or ROOT.parent / "shared" / "corpus") / "posts"
+# The longest real post (12 KB of body) when the shared corpus is there, else the seed that examples/ ships.
+LONG = CORPUS / "forum-emploi-tech-etat-2021.markdown"
+POST = LONG if LONG.exists() else ROOT / "examples" / "seed-journee-cloud-2023.md"
 KEYS = (b"k" * 32,)
 
 
@@ -63,6 +67,7 @@ def main() -> None:
     rendered = render_invitation(build_invitation(read_post(POST), settings), campaign_id="20260101-abcdef")
     template = rendered.message
     prepared = prepare(template)
+    print(f"post: {POST.name}")
     print(f"message: HTML {len(rendered.html) / 1024:.1f} KB, text {len(rendered.text) / 1024:.1f} KB, "
           f".ics {len(rendered.ics)} B")
     sids = [subscriber_id(f"agent{i}@exemple.gouv.fr", b"i" * 32) for i in range(20000)]

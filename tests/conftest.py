@@ -18,6 +18,10 @@ import pytest
 
 from motokit import running_moto
 
+# tests/corpus/ sweeps the real posts of the shared corpus: `make corpus` sets CONVIER_CORPUS and runs it when the
+# corpus exists. `make test` needs nothing outside the repository, so the folder is not collected there.
+collect_ignore = [] if os.environ.get("CONVIER_CORPUS") else ["corpus"]
+
 
 @pytest.fixture(scope="session")
 def moto_server():

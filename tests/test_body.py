@@ -1,4 +1,5 @@
-"""The body made e-mail-safe: crafted inputs first, then the corpus posts known for each trap."""
+"""The body made e-mail-safe: crafted inputs first, then whole posts, one per trap of the real corpus
+(tests/fixtures/quirks/, written for these tests; `make corpus` runs the same checks on the real posts)."""
 
 import re
 
@@ -8,7 +9,7 @@ from convier.inputs.post import read_post
 from convier.render.body import markdown_to_html, programme_lists, render_body, video_link
 from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
-from corpus import CORPUS
+from samples import QUIRKS
 
 SITE = "https://www.numerique.gouv.fr"
 
@@ -137,50 +138,61 @@ def test_encadre_marker_makes_a_box_with_its_title():
     assert body.box_html.count("<p>") == 2
 
 
-# The corpus posts named in /work/shared/corpus/README.md for each trap, rendered whole.
+# One short post per trap that the corpus README names, rendered whole (the real posts: tests/corpus/).
 
 def rendered(name: str):
-    return render_invitation(build_invitation(read_post(CORPUS / name)))
+    return render_invitation(build_invitation(read_post(QUIRKS / name)))
 
 
-def test_corpus_iframe_ethics_by_design():
-    r = rendered("ethics-by-design-2022.markdown")
+def test_post_with_an_iframe_video_and_html_buttons():
+    r = rendered("iframe-video.md")
     assert "<iframe" not in r.html
-    assert 'href="https://peertube.designersethiques.org/videos/watch/55d9c156-22fc-4f83-8fe2-47a68e3c3690"' in r.html
-    assert "Voir la vidéo : La DINUM soutient Ethics by design" in r.text
+    assert 'href="https://videos.exemple.gouv.fr/videos/watch/0b6f1c2e-7d4a-4e1b-9a55-3c2d1e0f9a11"' in r.html
+    assert "Voir la vidéo : Trois minutes pour comprendre l’écoconception" in r.text
     assert r.html.count("background-color:#000091;color:#ffffff") >= 2  # the post's HTML buttons
 
 
-def test_corpus_section_nav_ial_forum_2021():
-    r = rendered("forum-emploi-tech-etat-2021.markdown")
+def test_post_with_section_nav_chrome_and_kramdown_attribute_lists():
+    r = rendered("site-chrome-ial.md")
     for leftover in ("<nav", "<section", "{:", "Au menu", "margin 30px", "> >", "](", "**"):
         assert leftover not in r.html, leftover
-    assert "Créez le service public de demain" in r.text and "> >" not in r.text
+    assert "Préparez votre venue et rencontrez les recruteurs !" in r.text and "> >" not in r.text
+    assert "Cet atelier vous aide" in r.text and "margin 30px" not in r.text
     assert not re.search(r'src="/', r.html)
+    assert 'src="https://www.numerique.gouv.fr/uploads/plan-acces.png"' in r.html
     assert all(u.startswith(("https://", "mailto:")) for u in hrefs(r.html))
 
 
-def test_corpus_span_lang_design_public_meetup_5():
-    r = rendered("design-public-meetup-5.markdown")
+def test_post_with_span_lang_and_a_utc_looking_start_time():
+    r = rendered("span-lang-early-time.md")
     assert r.html.count('<span lang="en">meetup</span>') >= 3
     assert any("heure de début inhabituelle : 6 h 30" in w for w in r.warnings)
 
 
-def test_corpus_mail_address_as_link_guichet():
-    r = rendered("guichet-adoption-du-cloud-computing-webinaire-dinformation.markdown")
-    assert 'href="mailto:infonuage.dinum@modernisation.gouv.fr"' in r.html
-    assert "infonuage.dinum@modernisation.gouv.fr" in r.text and "mailto:" not in r.text
-    assert 'href="https://infonuage' not in r.html
+def test_post_with_a_mail_address_as_link():
+    r = rendered("mail-address-link.md")
+    assert 'href="mailto:appel.projets@exemple.gouv.fr"' in r.html
+    assert "appel.projets@exemple.gouv.fr" in r.text and "mailto:" not in r.text
+    assert 'href="https://appel.projets' not in r.html
 
 
-def test_corpus_trailing_space_link_hackathon():
-    r = rendered("hackathon-declaration-sociale-nominative-dsn.markdown")
-    assert 'href="https://www.demarches-simplifiees.fr/commencer/inscription-hackathon-dsn"' in r.html
-    assert "inscription-hackathon-dsn%20" not in r.html and "inscription-hackathon-dsn " not in r.html
-    assert "du 5 au 6 juin 2024" in r.text or re.search(r"Quand : du \d+ au \d+ \w+ 2024", r.text)
+def test_post_with_a_trailing_space_in_a_link():
+    r = rendered("trailing-space-link.md")
+    assert 'href="https://www.demarches-simplifiees.fr/commencer/inscription-hackathon-donnees"' in r.html
+    assert "inscription-hackathon-donnees%20" not in r.html and "inscription-hackathon-donnees " not in r.html
+    assert "Quand : du 5 au 6 juin 2024\n" in r.text  # two days at 00:00: dates only
 
 
-def test_corpus_literal_markdown_link_in_raw_html_barometre():
-    r = rendered("barometre-numerique-agent-2022.markdown")
+def test_post_with_a_literal_markdown_link_inside_raw_html():
+    r = rendered("markdown-in-raw-html.md")
     assert "](" not in r.html and "](" not in r.text
-    assert 'href="https://www.data.gouv.fr/fr/datasets/barometre-numerique-de-lagent-resultats-2021/"' in r.html
+    assert 'href="https://www.data.gouv.fr/fr/datasets/enquete-annuelle-resultats-2024/"' in r.html
+    assert 'href="https://www.numerique.gouv.fr/uploads/enquete-2024.pdf"' in r.html
+
+
+def test_post_with_liquid_tags():
+    r = rendered("liquid-tags.md")
+    for part in (r.html, r.text):
+        for leftover in ("{%", "%}", "{{", "}}", "bouton.html", "page.title", "site.inscriptions"):
+            assert leftover not in part, leftover
+    assert "Les inscriptions sont ouvertes." in r.text and "Rendez-vous à 10 h." in r.text

@@ -8,7 +8,7 @@ import pytest
 from convier.cli.app import main
 from convier.errors import InputError
 from convier.inputs.campaignfile import DEFAULT_SITE_URL, parse_campaign, read_campaign
-from corpus import SEED as _SEED
+from samples import SEED as _SEED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

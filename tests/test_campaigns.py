@@ -19,7 +19,7 @@ from convier.local.worker import drain
 from convier.services import campaigns
 from convier.services.sending import MARK_WINDOW, Sender, process_event
 from convier.store import records, subscribers
-from corpus import LISTS, SEED
+from samples import LISTS, SEED
 
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
 

@@ -20,7 +20,7 @@ import pytest
 
 from convier.cli.target import resolve
 from convier.local import embedded
-from corpus import LISTS
+from samples import LISTS
 
 CONVIER = [sys.executable, "-m", "convier.cli"]
 

@@ -12,7 +12,7 @@ from convier.domain.ids import subscriber_id
 from convier.handlers import feedback as feedback_handler
 from convier.services import feedback
 from convier.store import ddb, keys, records, subscribers
-from corpus import SEED
+from samples import SEED
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 SAMPLE_ADDRESS = "camille.durand@interieur.gouv.fr"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,8 @@ from convier.domain.ids import subscriber_id
 from convier.errors import InputError
 from convier.services import feedback_replay
 from convier.store import ddb, keys
+from samples import SEED
 from test_feedback import PEOPLE, sample
-
-SEED = Path(__file__).resolve().parents[1] / "examples" / "seed-journee-cloud-2023.md"  # no corpus needed
 
 
 def on_failure_record(event: dict) -> str:

@@ -7,7 +7,7 @@ import io
 
 from convier.domain.ids import subscriber_id
 from convier.store import ddb, subscribers
-from corpus import LISTS
+from samples import LISTS
 
 FILES = ["invites-cloud.csv", "export-tableur.csv", "export-windows-1252.csv"]
 
@@ -18,12 +18,12 @@ def export(cli, name="cloud") -> list[dict]:
     return list(csv.DictReader(io.StringIO(result.out)))
 
 
-def import_corpus(cli, name="cloud"):
+def import_samples(cli, name="cloud"):
     return [cli("lists", "import", name, LISTS / f) for f in FILES]
 
 
-def test_the_three_corpus_files_give_13_subscribers_with_accents_intact(cli, settings):
-    results = import_corpus(cli)
+def test_the_three_sample_files_give_13_subscribers_with_accents_intact(cli, settings):
+    results = import_samples(cli)
     assert all(r.code == 0 for r in results), [r.err for r in results]
     rows = export(cli)
     assert len(rows) == 13
@@ -130,7 +130,17 @@ def test_show_without_a_list_shows_every_list(cli):
     cli("lists", "import", "b", LISTS / "export-tableur.csv")
     result = cli("lists", "show")
     assert result.code == 0
-    assert "a" in result.out and "b" in result.out and "3" in result.out
+    # one table row per list: its name, a count per status, the total, the last import's date and file
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.strip("│┃ ").split("│")]
+                                          for line in result.out.splitlines() if line.startswith("│"))}
+    assert set(rows) == {"a", "b"}, result.out
+    header = next(line for line in result.out.splitlines() if "liste" in line and "total" in line)
+    columns = [c.strip() for c in header.strip("┃│ ").split("┃" if "┃" in header else "│")]
+    a, b = dict(zip(columns, rows["a"], strict=True)), dict(zip(columns, rows["b"], strict=True))
+    assert (a["inscrit"], a["désinscrit"], a["total"]) == ("2", "0", "2")
+    assert (b["inscrit"], b["total"]) == ("3", "3")  # the tableur file's exact duplicate counts once
+    assert a["dernier import"].endswith("export-windows-1252.csv")
+    assert b["dernier import"].endswith("export-tableur.csv")
     assert cli("lists", "show", "inconnue").code == 2
     assert cli("lists", "export", "inconnue").code == 2
 

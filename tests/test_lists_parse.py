@@ -6,7 +6,7 @@ import pytest
 
 from convier.errors import InputError
 from convier.inputs.listfile import parse, read
-from corpus import LISTS
+from samples import FIXTURE_LISTS, LISTS
 
 
 def emails(result):
@@ -35,9 +35,26 @@ def test_utf16_with_bom_as_excel_unicode_text():
     assert result.delimiter == "\t" and result.rows[0].first_name == "Noël"
 
 
-def test_corpus_windows_file():
+def test_sample_windows_file():
     result = read(LISTS / "export-windows-1252.csv")
     assert [(r.first_name, r.last_name) for r in result.rows] == [("François", "Rivière"), ("Céline", "Girard")]
+
+
+def test_windows_1252_file_with_semicolons():
+    result = read(FIXTURE_LISTS / "windows-1252.csv")  # œ and ’ are cp1252's own bytes (0x9c, 0x92), not Latin-1's
+    assert (result.encoding, result.delimiter) == ("Windows-1252", ";")
+    assert [(r.email, r.first_name, r.last_name, r.attributes) for r in result.rows] == [
+        ("elodie.coeur@exemple.gouv.fr", "Élodie", "Cœur", {"service": "Bureau d’études"}),
+        ("noel.garcia@exemple.gouv.fr", "Noël", "García", {"service": "SG"})]
+
+
+def test_spreadsheet_file_with_a_byte_order_mark_semicolons_and_french_headers():
+    result = read(FIXTURE_LISTS / "tableur-bom.csv")
+    assert (result.encoding, result.delimiter) == ("UTF-8 (avec BOM)", ";")
+    assert result.columns[0] == "Adresse électronique"  # no BOM left in the first header
+    assert emails(result) == ["lea.moreau@exemple.gouv.fr", "hugo.petit@exemple.gouv.fr"]
+    assert (result.rows[0].first_name, result.rows[0].last_name) == ("Léa", "Moreau")
+    assert [(d.line, d.first_line) for d in result.duplicates] == [(4, 2)]
 
 
 # --- separators and quoting ------------------------------------------------------------------
@@ -68,7 +85,7 @@ def test_windows_line_endings_and_blank_lines():
     assert [r.line for r in result.rejected] == [5]
 
 
-def test_corpus_invites_cloud_lines():
+def test_sample_invites_cloud_lines():
     result = read(LISTS / "invites-cloud.csv")
     assert [r.line for r in result.rejected] == [6, 7, 9]
     assert [(d.line, d.first_line) for d in result.duplicates] == [(4, 3)]

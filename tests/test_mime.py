@@ -10,14 +10,14 @@ from convier.inputs.campaignfile import CampaignSettings
 from convier.inputs.post import read_post
 from convier.render.invitation import build_invitation
 from convier.render.message import render_invitation
-from corpus import CORPUS
+from samples import SEED
 
 KEYS = (b"k" * 32,)
 
 
 @pytest.fixture(scope="module")
 def template():
-    post = read_post(CORPUS / "seed-journee-cloud-2023.md")
+    post = read_post(SEED)
     settings = CampaignSettings(public_url="https://invitations.numerique.gouv.fr",
                                 sender="Équipe Cloud DINUM <cloud@numerique.gouv.fr>")
     return render_invitation(build_invitation(post, settings), campaign_id="20230101-abcdef").message

@@ -1,15 +1,12 @@
 """Reading posts: real oddities tolerated, unreadable posts refused with a message naming the file and line."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from convier.cli.app import main
 from convier.inputs.post import PostError, parse_post, read_post
-from corpus import CORPUS
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from samples import FIXTURES, QUIRK_POSTS, QUIRKS, SEED
 
 
 def test_front_matter_fields():
@@ -78,15 +75,20 @@ def test_broken_posts_function_and_cli(name, expected, tmp_path, capsys):
 
 
 def test_cli_missing_campaign_file(tmp_path, capsys):
-    code = main(["render", str(CORPUS / "seed-journee-cloud-2023.md"), "--campaign", str(tmp_path / "absent.yaml"),
+    code = main(["render", str(SEED), "--campaign", str(tmp_path / "absent.yaml"),
                  "--out", str(tmp_path / "out")])
     err = " ".join(capsys.readouterr().err.split())
     assert code != 0 and "absent.yaml : lecture impossible" in err and "Traceback" not in err
 
 
-def test_every_corpus_post_parses():
-    paths = sorted(CORPUS.iterdir())
-    assert len(paths) >= 42, f"corpus not found under {CORPUS}"
-    for path in paths:
+def test_a_file_with_a_byte_order_mark():
+    post = read_post(QUIRKS / "bom.md")
+    assert post.title == "Petit-déjeuner du numérique" and post.place == "Station F"
+    assert post.event_start == dt.datetime(2024, 5, 23, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert "\ufeff" not in post.body and post.body.strip().startswith("Un fichier enregistré")
+
+
+def test_every_fixture_post_parses():
+    for path in (SEED, *QUIRK_POSTS):
         post = read_post(path)
         assert post.title and post.source == str(path)

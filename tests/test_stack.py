@@ -23,7 +23,7 @@ from convier.errors import InputError
 from convier.handlers import campaign as campaign_handler
 from convier.settings import Clients, Settings
 from convier.store import ddb, keys, records, subscribers
-from corpus import SEED
+from samples import SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from convier.domain.ids import make_token
 from convier.handlers import web
 from convier.store import ddb, keys, records, subscribers
-from corpus import SEED
+from samples import SEED
 from webkit import event, form, links_of, messages, sent_campaign, write_list
 
 

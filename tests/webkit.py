@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from corpus import SEED
+from samples import SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
