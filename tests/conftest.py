@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from rich.console import Console
 
 from motokit import running_moto
 
@@ -85,6 +87,11 @@ def cli(settings, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
 
     def run(*argv: str | Path) -> Result:
+        # rich reads COLUMNS when a Console is made: the consoles of CLI modules imported earlier (collection,
+        # another test) would keep 80 columns and wrap lines in the middle of what the tests look for.
+        for module in [m for name, m in sys.modules.items() if name.startswith("convier.cli")]:
+            for console in [v for v in vars(module).values() if isinstance(v, Console)]:
+                monkeypatch.setattr(console, "width", 200)
         capsys.readouterr()
         code = cli_module.main([str(a) for a in argv])
         out, err = capsys.readouterr()
