@@ -10,7 +10,7 @@ from convier.aws.resources import ensure_sender_identity
 from convier.handlers.console import ConsoleConfig, Hooks, handle
 from convier.services import audit
 from convier.services.staff import open_signin
-from corpus import SEED
+from samples import SEED
 from webkit import people, write_list
 
 

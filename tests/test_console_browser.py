@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from convier.cli.console import make_console_server
-from corpus import SEED
+from samples import SEED
 from test_browser import DOCS, accessibility, browser, replaced  # noqa: F401 (the browser fixture)
 from webkit import people, write_list
 
