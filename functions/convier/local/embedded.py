@@ -472,6 +472,9 @@ def serve(home: Path) -> None:
 
     Recorder._record_request = record_whole_lines
     _forget_sent_messages()
+    from convier.local.motopatch import serialise_dynamodb
+
+    serialise_dynamodb()
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)

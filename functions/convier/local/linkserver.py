@@ -127,6 +127,9 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
         def log_message(self, format, *args):  # tokens are in paths: never printed
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # link scanners and simultaneous answers: the default backlog (5) resets them
+        daemon_threads = True
+
+    server = Server((host, port), Handler)
     return server

@@ -1,0 +1,114 @@
+"""Patches the embedded server applies to moto, so that the embedded default behaves as DynamoDB does.
+
+moto's threaded server runs DynamoDB calls side by side, and its `TransactWriteItems` deep-copies every table
+it touches and, when a condition fails (a « oui » when the event is full, the normal path), puts that copy
+back over whatever other threads wrote meanwhile: answers confirmed on screen and never stored, a waiting
+list out of order. Copying the table also made each answer cost O(table size). Here:
+
+- every DynamoDB backend call that reads or writes items holds one lock: writes are serialised, and no read
+  sees a transaction half applied (DynamoDB transactions are isolated);
+- a transaction saves only the items it touches and, when it is cancelled, puts back only those items (safe
+  because no other write can run meanwhile); the table is never copied.
+
+Run only in the embedded server's process (local/embedded.serve); moto is imported here, not at module load.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+
+LOCK = threading.RLock()
+_ITEM_CALLS = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "batch_get_item",
+               "batch_write_item", "execute_statement", "execute_transaction", "batch_execute_statement",
+               "transact_get_items")
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        with LOCK:
+            return method(*args, **kwargs)
+    call.__convier_locked__ = True
+    return call
+
+
+class _TablesNotCopied:
+    """Stands for the `copy` module inside moto's DynamoDB models during a transaction: a Table is "copied"
+    as itself (so moto's own rollback is a no-op); anything else is copied as usual."""
+
+    def __init__(self, table_type):
+        self.table_type = table_type
+
+    def deepcopy(self, value, memo=None):
+        return value if isinstance(value, self.table_type) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+def _touched_key(backend, op_type: str, op: dict):
+    table = backend.tables.get(op.get("TableName"))
+    if table is None or op_type == "ConditionCheck":
+        return None
+    if op_type == "Put":
+        attrs = op.get("Item") or {}
+        if table.hash_key_attr not in attrs:
+            return None
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            if table.range_key_attr not in attrs:
+                return None
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+        return key
+    return op.get("Key")
+
+
+def serialise_dynamodb() -> None:
+    """Installs the lock and the item-level transaction rollback on moto's DynamoDB backend (idempotent)."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    backend_type = models.DynamoDBBackend
+    if getattr(backend_type.transact_write_items, "__convier_locked__", False):
+        return
+    for name in _ITEM_CALLS:
+        method = getattr(backend_type, name, None)
+        if method is not None:
+            setattr(backend_type, name, _locked(method))
+    original = backend_type.transact_write_items
+    shim = _TablesNotCopied(Table)
+
+    def transact_write_items(self, transact_items):
+        with LOCK:
+            saved = []
+            for entry in transact_items:
+                if len(entry) != 1:
+                    continue  # moto refuses it before writing anything
+                op_type, op = next(iter(entry.items()))
+                key = _touched_key(self, op_type, op) if isinstance(op, dict) else None
+                if key is None:
+                    continue
+                try:
+                    current = self.get_item(op["TableName"], key)
+                except Exception:  # noqa: BLE001 - moto reports a bad key itself, before any write
+                    continue
+                saved.append((op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"])
+                              if current is not None else None))
+            models.copy = shim
+            try:
+                return original(self, transact_items)
+            except BaseException:
+                for table_name, key, attributes in reversed(saved):
+                    if attributes is None:
+                        if self.get_item(table_name, key) is not None:
+                            self.delete_item(table_name, key)
+                    else:
+                        self.put_item(table_name, attributes)
+                raise
+            finally:
+                models.copy = copy
+
+    transact_write_items.__convier_locked__ = True
+    backend_type.transact_write_items = transact_write_items
