@@ -99,7 +99,7 @@ $(LAMBDA_STAGE)/.built: $(LAMBDA_SOURCES)
 	else echo "$(LAMBDA_COMPILER) absent : paquet sans .pyc (démarrage à froid plus lent)" >&2; fi
 	touch "$@"
 
-build-SendFunction build-CampaignFunction build-WebFunction build-FeedbackFunction: $(LAMBDA_STAGE)/.built
+build-SendFunction build-CampaignFunction build-WebFunction build-FeedbackFunction build-ConsoleFunction: $(LAMBDA_STAGE)/.built
 	test -n "$(ARTIFACTS_DIR)"
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp -R "$(LAMBDA_STAGE)"/. "$(ARTIFACTS_DIR)"/

@@ -153,3 +153,10 @@ def test_local_sessions_expire_and_csrf_is_bound_to_the_session():
     with pytest.raises(AuthError) as refused:
         auth.check_csrf(key, second, auth.csrf_token(key, staff))
     assert refused.value.status == 403
+
+
+def test_the_function_finds_its_app_client_by_name(settings, pool):
+    env = {"CONVIER_COGNITO_POOL_ID": pool.pool_id, "CONVIER_COGNITO_CLIENT_NAME": "console",
+           "CONVIER_COGNITO_DOMAIN": "https://x.auth.eu-west-3.amazoncognito.com"}
+    config = ConsoleConfig.from_env(settings.settings, env, clients=settings.clients)
+    assert config.cognito.client_id == pool.client_id and config.secure

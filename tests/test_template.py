@@ -61,8 +61,9 @@ def test_translated_resources(translated):
     assert "AWS::ApiGatewayV2::Api" in by_type
     functions = {resources[n]["Properties"]["Handler"] for n in by_type["AWS::Lambda::Function"]}
     assert functions == {"convier.handlers.send.handler", "convier.handlers.campaign.handler",
-                         "convier.handlers.web.handler", "convier.handlers.feedback.handler"}
-    assert len(by_type["AWS::Lambda::Function"]) == 4
+                         "convier.handlers.web.handler", "convier.handlers.feedback.handler",
+                         "convier.handlers.console.handler"}
+    assert len(by_type["AWS::Lambda::Function"]) == 5
     assert len(by_type["AWS::SES::ConfigurationSetEventDestination"]) == 1
     assert len(by_type["AWS::SNS::Topic"]) == 2  # SES feedback, alarms
     mapping = resources[by_type["AWS::Lambda::EventSourceMapping"][0]]["Properties"]
@@ -90,8 +91,8 @@ def test_no_statement_grants_everything(translated):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not any(a in ("*", "ses:*", "dynamodb:*", "sqs:*") for a in actions), (name, statement)
                 if statement.get("Resource") == "*":
-                    # the one action with no resource scope
-                    assert actions in (["ses:GetAccount"], "ses:GetAccount"), (name, statement)
+                    # the actions with no resource scope
+                    assert set(actions) <= {"ses:GetAccount", "ses:ListEmailIdentities"}, (name, statement)
 
 
 def test_the_built_package_carries_the_templates(tmp_path):
@@ -116,10 +117,12 @@ def test_the_built_package_carries_the_templates(tmp_path):
 def test_web_function_serves_the_routes_of_the_design(translated):
     resources = translated[0]["Resources"]
     paths = resources["HttpApi"]["Properties"]["Body"]["paths"]  # SAM puts the routes in the OpenAPI body
-    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
-    for methods in paths.values():
+    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods
+              if not path.startswith("/console")}  # the console's routes: test_the_console_has_its_routes...
+    for path, methods in paths.items():
         for spec in methods.values():
-            assert "WebFunction" in json.dumps(spec["x-amazon-apigateway-integration"])
+            owner = "ConsoleFunction" if path.startswith("/console") else "WebFunction"
+            assert owner in json.dumps(spec["x-amazon-apigateway-integration"])
     assert routes == {"GET /rsvp/{token}", "POST /rsvp/{token}", "GET /rsvp/{token}/event.ics",
                       "GET /unsubscribe/{token}", "POST /unsubscribe/{token}",
                       "X-AMAZON-APIGATEWAY-ANY-METHOD $default"}  # HEAD, PUT... get the French pages too
@@ -147,7 +150,7 @@ def test_the_built_package_carries_the_page_templates(tmp_path):
         assert (target / "convier" / "templates" / "pages" / name).is_file(), name
 
 
-FUNCTIONS = ("SendFunction", "CampaignFunction", "WebFunction", "FeedbackFunction")
+FUNCTIONS = ("SendFunction", "CampaignFunction", "WebFunction", "FeedbackFunction", "ConsoleFunction")
 
 
 def _role_statements(resources, function: str) -> list[dict]:
@@ -194,7 +197,8 @@ def test_parameters_and_outputs_the_cli_reads():
     source = yaml_parse(TEMPLATE.read_text())
     assert set(source["Parameters"]) == {"SenderAddress", "CreateEmailIdentity", "MailFromSubdomain", "PublicUrl",
                                          "CertificateArn", "MaxSendRate", "SendWorkers", "AlarmEmail",
-                                         "RetentionDays", "WebReservedConcurrency"}
+                                         "RetentionDays", "WebReservedConcurrency", "ConsoleOidcIssuer",
+                                         "ConsoleOidcClientId", "ConsoleOidcClientSecret"}
     assert set(STACK_OUTPUTS) | {"ApiUrl", "SendFunctionName", "WebFunctionName", "FeedbackFunctionName"} <= set(
         source["Outputs"])
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -241,7 +245,7 @@ def test_ses_sending_is_limited_to_the_sender_identity_and_the_configuration_set
         for statement in _role_statements(resources, name):
             assert "ses:SendRawEmail" not in _actions(statement), name  # SESv2 SendEmail (Raw) is ses:SendEmail
             if "ses:SendEmail" in _actions(statement):
-                assert name == "SendFunction"
+                assert name in ("SendFunction", "ConsoleFunction")  # the console sends test copies
                 targets = json.dumps(statement["Resource"])
                 assert "identity/${Domain}" in targets and "identity/*@${Domain}" in targets
                 assert "configuration-set/${ConfigurationSet}" in targets
@@ -285,3 +289,28 @@ def test_the_table_queue_and_identity(translated):
     # not the domain's default configuration set: other senders of the domain keep their own events
     assert "ConfigurationSetAttributes" not in identity["Properties"]
     assert identity["DeletionPolicy"] == "Retain" and identity["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_console_has_its_routes_its_user_pool_and_no_more_rights_than_it_needs(translated):
+    resources = translated[0]["Resources"]
+    pool = resources["ConsoleUserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True  # no self sign-up
+    assert pool["MfaConfiguration"] == "ON" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12 and all(policy[k] for k in ("RequireLowercase", "RequireUppercase",
+                                                                      "RequireNumbers", "RequireSymbols"))
+    client = resources["ConsoleUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"]
+    assert client["IdTokenValidity"] <= 10 and client["TokenValidityUnits"]["IdToken"] == "hours"  # a working day
+    groups = {r["Properties"]["GroupName"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolGroup"}
+    assert groups == {"redaction", "envoi"}
+    spec = json.dumps(resources["HttpApi"]["Properties"]["Body"]["paths"])
+    assert '"/console"' in spec and '"/console/{proxy+}"' in spec
+    actions = {a for st in _role_statements(resources, "ConsoleFunction") for a in _actions(st)}
+    assert actions <= {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+                       "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                       "sqs:SendMessage", "secretsmanager:GetSecretValue", "ses:SendEmail",
+                       "ses:ListEmailIdentities", "ses:GetEmailIdentity", "ses:GetAccount",
+                       "cognito-idp:ListUserPoolClients"}
+    outputs = translated[0]["Outputs"]
+    assert "/console/" in json.dumps(outputs["ConsoleUrl"]["Value"])

@@ -41,6 +41,20 @@ def jwks(config: CognitoConfig, endpoint_url: str | None = None, *, refresh: boo
     return keys
 
 
+def client_id_by_name(idp, pool_id: str, name: str) -> str:
+    """The pool's app client of that name (the stack names it; the function cannot be told its id, see
+    template.yaml)."""
+    kwargs = {"UserPoolId": pool_id, "MaxResults": 60}
+    while True:
+        page = idp.list_user_pool_clients(**kwargs)
+        for client in page.get("UserPoolClients", ()):
+            if client["ClientName"] == name:
+                return client["ClientId"]
+        if not page.get("NextToken"):
+            raise RuntimeError(f"pas de client « {name} » dans le pool {pool_id}")
+        kwargs["NextToken"] = page["NextToken"]
+
+
 def authorize_url(config: CognitoConfig, redirect_uri: str, state: str, challenge: str) -> str:
     query = urllib.parse.urlencode({"response_type": "code", "client_id": config.client_id,
                                     "redirect_uri": redirect_uri, "scope": "openid email profile",

@@ -57,13 +57,17 @@ class ConsoleConfig:
     exchange: Callable[[str, str, str], str] | None = None  # (code, redirect_uri, verifier) → ID token
 
     @classmethod
-    def from_env(cls, settings: Settings, env: dict | None = None) -> ConsoleConfig:
+    def from_env(cls, settings: Settings, env: dict | None = None, clients: Clients | None = None) -> ConsoleConfig:
         env = os.environ if env is None else env
         pool, client = env.get("CONVIER_COGNITO_POOL_ID", ""), env.get("CONVIER_COGNITO_CLIENT_ID", "")
         if not pool:
             return cls(secure=False, local_email=env.get("CONVIER_CONSOLE_EMAIL") or LOCAL_EMAIL)
         from convier.aws import cognito
 
+        if not client:  # the stack names the client: its id cannot be handed in without a cycle
+            clients = clients or Clients(settings)
+            client = cognito.client_id_by_name(clients.client("cognito-idp"), pool,
+                                               env.get("CONVIER_COGNITO_CLIENT_NAME", "convier-console"))
         config = auth.CognitoConfig(region=settings.region, pool_id=pool, client_id=client,
                                     domain=env.get("CONVIER_COGNITO_DOMAIN", ""))
         return cls(cognito=config, secure=not env.get("CONVIER_CONSOLE_INSECURE_COOKIE"),
@@ -514,5 +518,6 @@ def handler(event, context):
     global _process
     if _process is None:
         settings = Settings.from_env()
-        _process = (settings, Clients(settings), ConsoleConfig.from_env(settings))
+        clients = Clients(settings)
+        _process = (settings, clients, ConsoleConfig.from_env(settings, clients=clients))
     return handle(event, context, *_process)
