@@ -3,7 +3,9 @@
 A moto server in its own process (the embedded default's kind), a list of N subscribers and a campaign
 rendered from the example post, N send records and N/4 answers written directly (batch writes: the send
 path is bench/campaign.py's business); then each console page through the real handler, signed in, timed
-over several calls (median and worst, in ms, after one warm-up). Also the peak memory of the process
+over several calls (median, in ms, after one warm-up): in all, and without the time spent in DynamoDB calls
+(moto is far slower than DynamoDB on volume: a Query there reads the whole table), with how many calls a page
+makes and how many items they return (what grows with the campaign). Also the peak memory of the process
 (what the console function's MemorySize is sized on). Prints figures; asserts nothing about time.
 
     .venv/bin/python bench/console.py [--recipients 10000] [--repeat 5]
@@ -25,12 +27,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from consolekit import Browser  # noqa: E402
 from convier.aws.resources import ensure_resources, ensure_sender_identity  # noqa: E402
+from convier.domain.answers import Rsvp  # noqa: E402
 from convier.domain.ids import subscriber_id  # noqa: E402
 from convier.handlers.console import ConsoleConfig, Hooks, handle  # noqa: E402
 from convier.local import embedded  # noqa: E402
 from convier.services import campaigns, staff  # noqa: E402
 from convier.settings import Clients, Settings  # noqa: E402
 from convier.store import ddb, keys, records, subscribers  # noqa: E402
+from convier.store.answers import rsvp_item  # noqa: E402
 from motokit import running_moto  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
@@ -59,14 +63,37 @@ def build(settings, clients, n: int) -> str:
                     [records.send_item(campaign.id, sid, records.SENT, sent_at=stamp, message_id="bench")
                      for sid in sends])
     for sid in sends[: n // 4]:
-        answers.append({"PK": keys.campaign_pk(campaign.id), "SK": keys.rsvp_sk(sid), "answer": "yes",
-                        "at": stamp, "place": "confirmed", "history": [], "version": 1})
+        answers.append(rsvp_item(Rsvp(campaign_id=campaign.id, sid=sid, answer="yes", at=stamp, place="confirmed",
+                                      version=1)))
     ddb.batch_write(clients.dynamodb, settings.table, answers)
     clients.dynamodb.update_item(TableName=settings.table, Key=ddb.key(*keys.campaign_key(campaign.id)),
                                  UpdateExpression="SET enqueued = :n, #s = :s",
                                  ExpressionAttributeNames={"#s": "status"},
                                  ExpressionAttributeValues={":n": {"N": str(n)}, ":s": {"S": records.SENDING}})
     return campaign.id
+
+
+class AwsMeter:
+    """Time spent in DynamoDB calls (botocore events), how many, and how many items they returned."""
+
+    def __init__(self, clients):
+        self.reset()
+        events = clients.dynamodb.meta.events
+        events.register("before-call.dynamodb.*", self._before)
+        events.register("after-call.dynamodb.*", self._after)
+
+    def reset(self):
+        self.seconds, self.calls, self.items, self._start = 0.0, 0, 0, 0.0
+
+    def _before(self, **kwargs):
+        self._start = time.perf_counter()
+
+    def _after(self, parsed=None, **kwargs):
+        self.seconds += time.perf_counter() - self._start
+        self.calls += 1
+        parsed = parsed or {}
+        self.items += len(parsed.get("Items", ())) + sum(len(v) for v in parsed.get("Responses", {}).values())
+        self.items += 1 if "Item" in parsed else 0
 
 
 def main() -> None:
@@ -100,17 +127,23 @@ def main() -> None:
             "Listes": "/console/listes",
             "Journal": "/console/journal",
         }
-        print(f"{'page':32} {'médiane':>9} {'pire':>9}   (ms de serveur, {args.repeat} appels, moto en HTTP)")
+        aws = AwsMeter(clients)
+        print(f"{'page':28} {'total':>9} {'hors AWS':>9} {'appels':>7} {'éléments lus':>13}"
+              f"   (ms, médiane de {args.repeat} appels ; AWS = moto en HTTP)")
         for label, path in pages.items():
             assert browser.get(path).status == 200, path
-            times = []
+            totals, own, calls, items = [], [], 0, 0
             for _ in range(args.repeat):
+                aws.reset()
                 t = time.perf_counter()
                 answer = browser.get(path)
-                times.append((time.perf_counter() - t) * 1000)
+                totals.append((time.perf_counter() - t) * 1000)
+                own.append(totals[-1] - aws.seconds * 1000)
+                calls, items = aws.calls, aws.items
                 assert answer.status == 200, path
-            flag = "" if statistics.median(times) < 50 else "   > 50 ms"
-            print(f"{label:32} {statistics.median(times):9.1f} {max(times):9.1f}{flag}")
+            flag = "" if statistics.median(own) < 50 else "   > 50 ms hors AWS"
+            print(f"{label:28} {statistics.median(totals):9.1f} {statistics.median(own):9.1f} {calls:7} "
+                  f"{items:13}{flag}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"mémoire maximale du processus : {peak:.0f} Mo")
 
