@@ -29,9 +29,9 @@ from botocore.exceptions import ClientError
 from convier.cli import app, target
 from convier.domain.ids import make_token
 from convier.domain.mime import build_message, prepare
-from convier.handlers.send import sender_for
 from convier.local.worker import drain
 from convier.services import campaigns
+from convier.services.sending import sender_for
 from convier.store import records
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "seed-journee-cloud-2023.md"

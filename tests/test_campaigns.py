@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from collections import Counter
@@ -17,7 +18,7 @@ from convier.domain.ids import subscriber_id
 from convier.domain.pacing import HEADROOM, Pacer, recipients_per_message, worker_ceiling, worker_rate
 from convier.local.worker import drain
 from convier.services import campaigns
-from convier.services.sending import MARK_WINDOW, Sender, process_event
+from convier.services.sending import Sender, process_event
 from convier.store import records, subscribers
 from samples import LISTS, SEED
 
@@ -84,7 +85,7 @@ def test_a_test_send_does_not_touch_the_campaign(cli, settings):
     msg = message_from_bytes(tests[0].read_bytes(), policy=policy.default)
     assert msg["Subject"].startswith("[TEST] ") and msg["X-Convier-Test"] == "oui"
     status = campaigns.status(settings.clients, settings.settings, campaign_id)
-    assert (status.sent, status.queued, status.campaign.enqueued) == (0, 0, 0)
+    assert (status.sent, status.queued, status.audience, status.campaign.status) == (0, 0, 0, records.DRAFT)
 
 
 def test_unknown_campaign_and_list_are_clear_errors(cli):
@@ -154,12 +155,19 @@ def faulty_sender(settings, ses) -> Sender:
     return Sender(clients=WrappedClients(settings.clients, ses), settings=settings.settings, pacer=Pacer(1000))
 
 
-def assert_exactly_once(settings, campaign_id, ses, expect_sent, expect_failed=0, expect_unknown=0):
+LATER = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)  # every claim is old by then
+
+
+def assert_exactly_once(settings, campaign_id, ses, expect_sent, expect_failed=0, expect_unknown=0, audience=13):
+    """0 duplicates, every recipient accounted for, every counter equal to a recount, the campaign done."""
     assert not [a for a, n in ses.accepted.items() if n > 1], ses.accepted  # 0 duplicates
-    st = campaigns.status(settings.clients, settings.settings, campaign_id,
-                          now=__import__("datetime").datetime(2100, 1, 1, tzinfo=__import__("datetime").timezone.utc))
-    assert (st.sent, st.failed, st.unknown + st.in_flight) == (expect_sent, expect_failed, expect_unknown)
-    assert st.sent + st.failed + st.unknown + st.in_flight + st.skipped == 13
+    st = campaigns.status(settings.clients, settings.settings, campaign_id, now=LATER)
+    assert (st.sent, st.failed, st.unknown) == (expect_sent, expect_failed, expect_unknown)
+    assert st.sent + st.failed + st.unknown + st.skipped + st.queued == st.audience == audience
+    assert st.queued == 0 and st.campaign.status == records.DONE
+    recount = records.recount(settings.clients.dynamodb, settings.settings.table, campaign_id)
+    assert recount.as_dict() == st.counters.as_dict()
+    return st
 
 
 def test_throttling_slows_down_and_everyone_gets_one(cli, settings):
@@ -170,15 +178,29 @@ def test_throttling_slows_down_and_everyone_gets_one(cli, settings):
     assert_exactly_once(settings, campaign_id, ses, expect_sent=13)
 
 
-def test_a_refused_recipient_is_retried_then_dead_lettered_and_counted(cli, settings):
+def test_a_refused_recipient_is_failed_with_its_reason_then_retried_after_a_fix(cli, settings):
     campaign_id = prepared_campaign(cli, settings)
     ses = FaultySES(settings.clients.ses, fail_for=frozenset({"agnes.faure@justice.gouv.fr"}))
     drain(faulty_sender(settings, ses), campaign_id=campaign_id, retry_visibility=0, idle_timeout=5)
+    assert ses.calls == 13  # a definite refusal is not tried again by itself
     assert_exactly_once(settings, campaign_id, ses, expect_sent=12, expect_failed=1)
     sqs = settings.clients.sqs
     dead = sqs.get_queue_attributes(QueueUrl=settings.settings.dead_letter_queue_url,
                                     AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    assert int(dead["ApproximateNumberOfMessages"]) == 1
+    assert int(dead["ApproximateNumberOfMessages"]) == 0  # a result, not a broken message
+    report = cli("campaign", "report", campaign_id)
+    row = next(line for line in report.out.splitlines() if line.startswith("agnes.faure@"))
+    assert "échec" in row and "MessageRejected" in row
+
+    ses.fail_for = frozenset()  # the cause is fixed (say, the identity verified)
+    result = cli("campaign", "retry", campaign_id)
+    assert result.code == 0, result.err
+    assert "Renvoi à 1 échecs" in result.out
+    assert ses.accepted["agnes.faure@justice.gouv.fr"] == 0  # the CLI sent it through the real client
+    st = campaigns.status(settings.clients, settings.settings, campaign_id)
+    assert (st.sent, st.failed, st.queued, st.audience, st.campaign.status) == (13, 0, 0, 13, records.DONE)
+    again = cli("campaign", "retry", campaign_id)
+    assert again.code == 0 and "Rien à renvoyer" in again.out
 
 
 def test_a_worker_dying_between_ses_and_the_mark_never_resends(cli, settings):
@@ -196,8 +218,8 @@ def test_a_worker_dying_between_ses_and_the_mark_never_resends(cli, settings):
     drain(faulty_sender(settings, ses), campaign_id=campaign_id, retry_visibility=0)
     unknown = sum(1 for r in records.send_records(settings.clients.dynamodb, settings.settings.table,
                                                   campaign_id).values() if r["state"] == records.CLAIMED)
-    assert 1 <= unknown <= MARK_WINDOW  # the claims whose outcome was lost; never resent
-    assert_exactly_once(settings, campaign_id, ses, expect_sent=13 - unknown, expect_unknown=unknown)
+    assert unknown == 1  # the one claim whose outcome was lost (each result is marked at once); never resent
+    assert_exactly_once(settings, campaign_id, ses, expect_sent=12, expect_unknown=1)
     assert sum(ses.accepted.values()) == 13  # unknown ones had all reached SES: nobody lost, nobody twice
 
 

@@ -61,7 +61,11 @@ def test_bounce_details():
 def test_events_we_do_not_act_on_and_bad_ones():
     message = json.loads(sample("delivery")["Records"][0]["Sns"]["Message"])
     assert feedback.parse_notification({**message, "eventType": "Open"}) is None
-    assert feedback.parse_notification({**message, "eventType": "Send"}) is None
+    assert feedback.parse_notification({**message, "eventType": "Click"}) is None
+    send = feedback.parse_sns_event(sample("send"))[0]  # a send event settles an unknown
+    assert (send.kind, send.outcome, send.recipients) == ("send", "accepted", (SAMPLE_ADDRESS,))
+    delay = feedback.parse_sns_event(sample("delivery-delay"))[0]
+    assert (delay.outcome, delay.detail) == ("delayed", "TransientCommunicationFailure")
     # the identity-notification format (notificationType) reads the same
     old = {k: v for k, v in message.items() if k != "eventType"}
     assert feedback.parse_notification({**old, "notificationType": "Delivery"}).outcome == "delivered"
@@ -119,8 +123,12 @@ def send_record(settings, campaign_id: str, address: str) -> dict:
                    f"SEND#{sid_of(settings, address)}")
 
 
-def meta(settings, campaign_id: str) -> dict:
-    return ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")
+def feedback_counts(settings, campaign_id: str) -> dict:
+    """The campaign's SES feedback counters (its COUNTERS items), checked against a recount of the records."""
+    dynamo, table = settings.clients.dynamodb, settings.settings.table
+    counters = records.read_counters(dynamo, table, campaign_id)
+    assert counters.as_dict() == records.recount(dynamo, table, campaign_id).as_dict()
+    return {name: getattr(counters, name) for name in records.FEEDBACK_COUNTERS}
 
 
 @pytest.mark.parametrize("name, status", [("bounce-permanent", subscribers.BOUNCED),
@@ -134,7 +142,7 @@ def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
 
     rec = send_record(settings, sent_campaign, target)
     assert rec["state"] == "sent" and rec["outcome"] == status and rec[f"{status}_at"].startswith("2023-01-10T")
-    assert feedback.counters(meta(settings, sent_campaign))[status] == 1
+    assert feedback_counts(settings, sent_campaign)[status] == 1
     sid = sid_of(settings, target)
     assert subscribers.is_suppressed(dynamo, table, sid)
     for list_name in ("invites", "autres"):  # every list of that address
@@ -144,7 +152,7 @@ def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
 
     # SNS delivers at least once: the same notification again changes no counter
     feedback_handler.handler(sample(name, address=target, campaign=sent_campaign), None)
-    assert feedback.counters(meta(settings, sent_campaign))[status] == 1
+    assert feedback_counts(settings, sent_campaign)[status] == 1
 
     second = create_and_send(cli)
     assert send_record(settings, second, target)["state"] == "skipped"
@@ -159,7 +167,7 @@ def test_transient_bounces_are_counted_not_suppressed(cli, settings, sent_campai
     feedback_handler.handler(sample("bounce-transient", address=target, campaign=sent_campaign), None)
     rec = send_record(settings, sent_campaign, target)
     assert rec["outcome"] == "soft_bounced" and rec["bounce_type"] == "Transient"
-    assert feedback.counters(meta(settings, sent_campaign))["soft_bounced"] == 1
+    assert feedback_counts(settings, sent_campaign)["soft_bounced"] == 1
     sid = sid_of(settings, target)
     assert not subscribers.is_suppressed(dynamo, table, sid)
     assert subscribers.get_subscriber(dynamo, table, "invites", sid).status == "subscribed"
@@ -175,7 +183,7 @@ def test_delivery_then_complaint_and_a_reject(cli, settings, sent_campaign):
     assert rec["outcome"] == "complained" and rec["delivered_at"] and rec["complained_at"]
     feedback_handler.handler(sample("reject", address=b, campaign=sent_campaign), None)
     assert send_record(settings, sent_campaign, b)["outcome"] == "rejected"
-    counts = feedback.counters(meta(settings, sent_campaign))
+    counts = feedback_counts(settings, sent_campaign)
     assert counts == {"delivered": 1, "bounced": 0, "soft_bounced": 0, "complained": 1, "rejected": 1}
     status = cli("campaign", "status", sent_campaign)
     assert status.code == 0 and "Retours SES : remis" in status.out and "plaintes" in status.out
@@ -188,7 +196,7 @@ def test_feedback_on_mail_with_no_send_record(cli, settings, sent_campaign):
     result = feedback_handler.handler(sample("bounce-permanent", address=stranger, campaign=sent_campaign), None)
     assert result["suppressed"] == 1
     assert send_record(settings, sent_campaign, stranger) is None
-    assert feedback.counters(meta(settings, sent_campaign))["bounced"] == 0
+    assert feedback_counts(settings, sent_campaign)["bounced"] == 0
     assert subscribers.is_suppressed(settings.clients.dynamodb, settings.settings.table, sid_of(settings, stranger))
     # an event for a campaign that does not exist changes nothing but the suppression
     feedback_handler.handler(sample("delivery", address=PEOPLE[1], campaign="20990101-ffffff"), None)

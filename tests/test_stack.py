@@ -193,8 +193,7 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     assert status.code == 0 and "en cours d’envoi" in status.out
 
     # the queued message, through the send path with the function's settings: SES gets the stack's config set
-    from convier.handlers.send import sender_for
-    from convier.services.sending import process_event
+    from convier.services.sending import process_event, sender_for
     received = settings.clients.sqs.receive_message(QueueUrl=outputs["QueueUrl"], MaxNumberOfMessages=10)
     event = {"Records": [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs"}
                          for m in received["Messages"]]}
@@ -223,7 +222,7 @@ def test_the_campaign_send_sample_through_the_campaign_handler(cli, settings, tm
     event["campaign"] = campaign_id
     assert campaign_handler.handler(event, None) == {"ok": True, "enqueued": 3}  # env: the `cli` fixture's
     meta = ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")
-    assert meta["status"] == records.SENDING and meta["enqueued"] == 3
+    assert meta["status"] == records.SENDING and meta["audience"] == 3
     assert campaign_handler.handler({"action": "status", "campaign": campaign_id}, None)["ok"] is True
     unknown = campaign_handler.handler({"action": "send", "campaign": "20990101-ffffff"}, None)
     assert unknown["ok"] is False and "inconnue" in unknown["error"]

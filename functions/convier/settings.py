@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -129,6 +130,38 @@ class Settings:
         return replace(self, **changes)
 
 
+# One botocore Config per kind of client. SES gets no library retry at all: a 5xx or a read timeout after
+# SES accepted a message would send it again; the send path decides (throttled: later; refused: failed;
+# 5xx, timeout, lost connection: unknown). Lambda: the campaign function runs up to 300 s, so a shorter
+# read timeout would repeat an admin action; one attempt. DynamoDB and SQS: standard retries (idempotent
+# or conditional calls; DynamoDB's throttling is also retried by convier.store.records with its backoff).
+CLIENT_CONFIGS = {
+    "sesv2": {"retries": {"total_max_attempts": 1, "mode": "standard"}, "connect_timeout": 5, "read_timeout": 15},
+    "lambda": {"retries": {"total_max_attempts": 1, "mode": "standard"}, "read_timeout": 330},
+    "dynamodb": {"retries": {"max_attempts": 3, "mode": "standard"}, "connect_timeout": 5, "read_timeout": 60},
+}
+DEFAULT_CLIENT_CONFIG = {"retries": {"max_attempts": 3, "mode": "standard"}, "read_timeout": 60}
+
+
+_SESSION: list = []  # one boto3 session per process: making one reads botocore's data folder (~1 s)
+_SESSION_LOCK = threading.Lock()
+
+
+def _session_unlocked():
+    if not _SESSION:
+        import boto3
+
+        _SESSION.append(boto3.session.Session())
+    return _SESSION[0]
+
+
+def client_config(service: str):
+    """The botocore Config for one kind of client (see CLIENT_CONFIGS)."""
+    from botocore.config import Config
+
+    return Config(max_pool_connections=16, **CLIENT_CONFIGS.get(service, DEFAULT_CLIENT_CONFIG))
+
+
 @dataclass
 class Clients:
     """boto3 clients for one `Settings`, made on first use and shared."""
@@ -138,18 +171,12 @@ class Clients:
 
     def client(self, service: str):
         if service not in self._cache:
-            import boto3
-            from botocore.config import Config
-
-            # Lambda: the campaign function runs up to 300 s; a shorter read timeout would retry (and repeat) it
-            read_timeout = 330 if service == "lambda" else 60
-            kwargs = {"region_name": self.settings.region,
-                      "config": Config(retries={"max_attempts": 3, "mode": "standard"},
-                                       max_pool_connections=16, read_timeout=read_timeout)}
+            kwargs = {"region_name": self.settings.region, "config": client_config(service)}
             if self.settings.endpoint_url:
                 kwargs.update(endpoint_url=self.settings.endpoint_url, aws_access_key_id="convier",
                               aws_secret_access_key="convier")
-            self._cache[service] = boto3.session.Session().client(service, **kwargs)
+            with _SESSION_LOCK:  # creating clients from one session is not thread-safe
+                self._cache[service] = _session_unlocked().client(service, **kwargs)
         return self._cache[service]
 
     @property

@@ -1,4 +1,4 @@
-"""`convier campaign ...`: create, test, send, status, pause, resume, cancel, list."""
+"""`convier campaign ...`: create, test, send, status, pause, resume, cancel, list, report, retry."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ from rich.table import Table
 
 from convier.errors import InputError
 from convier.services import campaigns
+from convier.services.lifecycle import STATUS_FR
 from convier.store import records
 
-STATUS_FR = records.STATUS_FR
+
+def outbox_hook(settings):
+    """The embedded default's copy of each sent message (None on a stack): handed to the services as a hook."""
+    if not settings.outbox:
+        return None
+    from convier.local.outbox import sent_hook
+
+    return sent_hook(Path(settings.outbox))
 
 
 def _resolve(args):
@@ -44,7 +52,8 @@ def cmd_create(args, console, err) -> int:
 
 def cmd_test(args, console, err) -> int:
     settings, clients = _resolve(args)
-    for address, message_id in campaigns.send_test(clients, settings, args.id, args.to):
+    for address, message_id in campaigns.send_test(clients, settings, args.id, args.to,
+                                                   on_sent=outbox_hook(settings)):
         console.print(f"Test envoyé à {address} (SES {message_id})")
     return 0
 
@@ -61,10 +70,7 @@ def cmd_send(args, console, err) -> int:
         console.print(f"{result['enqueued']} destinataires mis en file ; suivez l’envoi : "
                       f"convier campaign status {args.id} --watch")
         return 0
-    campaign = campaigns.require(clients, settings, args.id)
-    if campaign.status == records.PAUSED:
-        raise InputError(f"la campagne {args.id} est en pause : convier campaign resume {args.id}")
-    enqueued = campaigns.fan_out(clients, settings, args.id)
+    enqueued = campaigns.fan_out(clients, settings, args.id)  # refused there for a paused or cancelled one
     if not enqueued:
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
         console.print(status_table(campaigns.status(clients, settings, args.id)))
@@ -74,23 +80,30 @@ def cmd_send(args, console, err) -> int:
 
 def send_with_progress(campaign_id, settings, clients, console, expected: int) -> int:
     """Local sending (embedded default or --endpoint-url): the send handler on the queue, a progress bar,
-    then the counts and the outbox page. Shared by `campaign send`, `campaign resume` and `demo`."""
-    from convier.handlers.send import sender_for
+    then the counts and the outbox page. Shared by `campaign send`, `resume`, `retry` and `demo`."""
     from convier.local.outbox import write_index
     from convier.local.worker import drain
+    from convier.services.sending import sender_for
 
-    sender = sender_for(settings, clients)
+    sender = sender_for(settings, clients, on_sent=outbox_hook(settings))
     sender.pause_delay = 2
+    total = max(expected, 1) if expected else 0
+    done = [0]
+
+    def advance(progress, task, c):
+        done[0] += c.sent + c.skipped + c.failed + c.unknown
+        progress.update(task, completed=min(done[0], total))
+
     with _progress(console) as progress:
-        task = progress.add_task("Envoi", total=max(expected, 1) if expected else 0)
-        result = drain(sender, campaign_id=campaign_id,
-                       on_batch=lambda c: progress.advance(task, c.sent + c.skipped + c.duplicates_avoided))
+        task = progress.add_task("Envoi", total=total)
+        result = drain(sender, campaign_id=campaign_id, on_batch=lambda c: advance(progress, task, c))
     st = campaigns.status(clients, settings, campaign_id)
     console.print(f"Envoyés : {st.sent} · ignorés (désinscrits, supprimés) : {st.skipped} · échecs : {st.failed}"
-                  f" · inconnus : {st.unknown}")
-    if st.failed:
-        console.print(f"[yellow]{st.failed} envois ont échoué après 5 tentatives[/] : voir {settings.home}/convier.log "
-                      "et la file des lettres mortes ; convier campaign send les retente.")
+                  f" · inconnus : {st.unknown} · campagne {st.label}")
+    if st.failed or st.unknown:
+        console.print(f"[yellow]{st.failed} échecs, {st.unknown} inconnus[/] : qui et pourquoi : "
+                      f"convier campaign report {campaign_id} ; renvoyer les échecs : "
+                      f"convier campaign retry {campaign_id}")
     if result.stopped:
         console.print(f"Envoi arrêté : campagne {STATUS_FR.get(result.stopped, result.stopped)}.")
     if settings.outbox:
@@ -111,19 +124,19 @@ def _invoke(clients, settings, payload: dict) -> dict:
 
 def status_table(st: campaigns.Status) -> Table:
     c = st.campaign
-    table = Table(title=f"Campagne {c.id} — {STATUS_FR.get(c.status, c.status)}", show_header=False)
+    table = Table(title=f"Campagne {c.id} — {st.label}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    rows = [("Objet", c.template.subject), ("Liste", f"{c.list_name} ({st.list_size} abonnés)"),
+    rows = [("Objet", c.template.subject), ("Liste", c.list_name), ("Destinataires", st.audience),
             ("Envoyés", st.sent), ("Ignorés", st.skipped), ("Échecs", st.failed), ("Inconnus", st.unknown),
-            ("En cours", st.in_flight), ("En file", st.queued), ("Débit (dernière minute)", f"{st.rate:.1f}/s")]
+            ("En file", st.queued), ("Débit moyen", f"{st.rate:.1f}/s")]
     if st.rsvps is not None:
         r = st.rsvps
         rows += [("Réponses : je participe", r["yes"]), ("  liste d’attente", r["waiting"]),
                  ("  je ne participe pas", r["no"]), ("  peut-être", r["maybe"]), ("  sans réponse", r["none"])]
         if c.capacity:
             rows.append(("  places", f"{r['yes']} / {c.capacity}"))
-    if st.feedback and any(st.feedback.values()):  # SES feedback (a deployed stack)
+    if any(st.feedback.values()):  # SES feedback (a deployed stack)
         f = st.feedback
         rows += [("Retours SES : remis", f["delivered"]), ("  rebonds définitifs", f["bounced"]),
                  ("  rebonds temporaires", f["soft_bounced"]), ("  plaintes", f["complained"]),
@@ -133,24 +146,98 @@ def status_table(st: campaigns.Status) -> Table:
     return table
 
 
+def status_notes(st: campaigns.Status) -> list[str]:
+    notes = []
+    if st.unknown:
+        notes.append(f"{st.unknown} envois à l’issue inconnue (SES a peut-être envoyé) : les retours de SES les "
+                     f"règlent ; au-delà de 15 minutes sans retour, voyez convier campaign report {st.campaign.id} "
+                     f"puis, si besoin, convier campaign retry {st.campaign.id} --unknown")
+    if st.failed:
+        notes.append(f"{st.failed} échecs : convier campaign report {st.campaign.id} (raisons), puis "
+                     f"convier campaign retry {st.campaign.id} une fois la cause corrigée")
+    return notes
+
+
 def cmd_status(args, console, err) -> int:
     settings, clients = _resolve(args)
     if not args.watch:
-        console.print(status_table(campaigns.status(clients, settings, args.id)))
+        st = campaigns.status(clients, settings, args.id, answers=True)
+        console.print(status_table(st))
+        for note in status_notes(st):
+            console.print(note)
         return 0
     with _progress(console) as progress:
         task = None
         while True:
             st = campaigns.status(clients, settings, args.id)
-            done = st.sent + st.skipped + st.failed + st.unknown
+            total = max(st.audience, 1)
             if task is None:
-                task = progress.add_task("Envoi", total=max(st.campaign.enqueued, 1))
-            progress.update(task, completed=done, total=max(st.campaign.enqueued, 1))
-            if st.finished or st.campaign.status in (records.PAUSED, records.CANCELLED):
+                task = progress.add_task("Envoi", total=total)
+            progress.update(task, completed=st.done, total=total)
+            if st.finished or st.campaign.status in (records.PAUSED, records.CANCELLED, records.DRAFT):
                 break
             time.sleep(args.interval)
     console.print(status_table(st))
+    for note in status_notes(st):
+        console.print(note)
     return 0
+
+
+def cmd_report(args, console, err) -> int:
+    from convier.services.lists import write_export
+    from convier.services.report import STATE_FR, report
+
+    settings, clients = _resolve(args)
+    found = report(clients, settings, args.id)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
+            write_export(out, found.header, found.rows)
+        summary = ", ".join(f"{STATE_FR.get(k, k)} : {v}" for k, v in sorted(found.states.items()))
+        console.print(f"{len(found.rows)} destinataires dans {args.out} ({summary or 'aucun envoi'})")
+    else:
+        import sys
+
+        write_export(sys.stdout, found.header, found.rows)
+    return 0
+
+
+def _confirm_unknown(args, count: int, err) -> int:
+    """The number typed by the person (or given with --yes) must be `count`."""
+    if args.yes is not None:
+        given = args.yes
+    else:
+        import sys
+
+        if not sys.stdin.isatty():
+            raise InputError(f"{count} destinataires à l’issue inconnue : confirmez avec --yes {count}")
+        err.print(f"{count} destinataires ont une issue inconnue depuis plus de 15 minutes : SES leur a peut-être "
+                  "déjà remis le message, un renvoi peut leur en donner deux.")
+        answer = input(f"Tapez {count} pour les renvoyer : ").strip()
+        given = int(answer) if answer.isdigit() else None
+    if given != count:
+        raise InputError(f"confirmation {given} ≠ {count} destinataires à l’issue inconnue : rien n’est renvoyé")
+    return given
+
+
+def cmd_retry(args, console, err) -> int:
+    settings, clients = _resolve(args)
+    confirm = None
+    if args.unknown:
+        plan = campaigns.plan_retry(clients, settings, args.id, unknown=True)
+        if plan.unknown:
+            confirm = _confirm_unknown(args, len(plan.unknown), err)
+    if settings.campaign_function:
+        result = _invoke(clients, settings, {"action": "retry", "campaign": args.id, "unknown": args.unknown,
+                                             "yes": confirm})
+        console.print(f"{result['failed']} échecs et {result['unknown']} inconnus remis en file ; suivez l’envoi : "
+                      f"convier campaign status {args.id} --watch")
+        return 0
+    plan = campaigns.retry(clients, settings, args.id, unknown=args.unknown, confirm_unknown=confirm)
+    if not plan.sids:
+        console.print("Rien à renvoyer : aucun échec" + (" ni inconnu de plus de 15 minutes." if args.unknown else "."))
+        return 0
+    console.print(f"Renvoi à {len(plan.failed)} échecs" + (f" et {len(plan.unknown)} inconnus" if plan.unknown else ""))
+    return send_with_progress(args.id, settings, clients, console, len(plan.sids))
 
 
 def _control(action: str, done_fr: str, refused_fr: str):
@@ -173,10 +260,11 @@ def _control(action: str, done_fr: str, refused_fr: str):
 def cmd_list(args, console, err) -> int:
     settings, clients = _resolve(args)
     table = Table(title="Campagnes")
-    for col in ("Identifiant", "Liste", "Objet", "Créée le"):
+    for col in ("Identifiant", "Liste", "Objet", "État", "Créée le"):
         table.add_column(col)
     for item in campaigns.list_campaigns(clients, settings):
-        table.add_row(item["SK"], item.get("list", ""), item.get("subject", ""), item.get("created_at", "")[:16])
+        table.add_row(item["SK"], item.get("list", ""), item.get("subject", ""),
+                      STATUS_FR.get(item["status"], item["status"]), item.get("created_at", "")[:16])
     console.print(table)
     return 0
 
@@ -211,6 +299,16 @@ def register(sub, console, err) -> None:
         a = cs.add_parser(action, help=help_)
         a.add_argument("id", metavar="ID")
         a.set_defaults(func=bind(_control(action, done, refused)))
+    rp = cs.add_parser("report", help="un rang par destinataire : état, raison, heure, retour de SES (CSV)")
+    rp.add_argument("id", metavar="ID")
+    rp.add_argument("--out", metavar="FICHIER", help="fichier CSV (Excel, « ; », UTF-8) ; sinon la sortie standard")
+    rp.set_defaults(func=bind(cmd_report))
+    rt = cs.add_parser("retry", help="renvoie aux échecs (après correction) ; --unknown : aussi aux inconnus")
+    rt.add_argument("id", metavar="ID")
+    rt.add_argument("--unknown", action="store_true",
+                    help="aussi les destinataires à l’issue inconnue depuis plus de 15 minutes (confirmation)")
+    rt.add_argument("--yes", type=int, metavar="N", help="confirme sans question : N doit être le nombre d’inconnus")
+    rt.set_defaults(func=bind(cmd_retry))
     ls = cs.add_parser("list", help="les campagnes enregistrées")
     ls.set_defaults(func=bind(cmd_list))
 

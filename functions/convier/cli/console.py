@@ -17,12 +17,13 @@ def background_sender(settings, clients):
     lock = threading.Lock()
 
     def run(campaign_id: str) -> None:
-        from convier.handlers.send import sender_for
-        from convier.local.outbox import write_index
+        from convier.local.outbox import sent_hook, write_index
         from convier.local.worker import drain
+        from convier.services.sending import sender_for
 
         with lock:  # one drain at a time: a second send waits for the first
-            sender = sender_for(settings, clients)
+            sender = sender_for(settings, clients,
+                                on_sent=sent_hook(Path(settings.outbox)) if settings.outbox else None)
             sender.pause_delay = 2
             drain(sender, campaign_id=campaign_id)
             if settings.outbox:

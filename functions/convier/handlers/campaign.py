@@ -1,4 +1,4 @@
-"""Campaign function: admin actions (send, pause, resume, cancel, status), invoked with IAM credentials only."""
+"""Campaign function: admin actions (send, pause, resume, cancel, status, retry, report), IAM credentials only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from convier.errors import InputError
 from convier.services import campaigns
 from convier.settings import Clients, Settings
 
-ACTIONS = {"send", "pause", "resume", "cancel", "status"}
+ACTIONS = {"send", "pause", "resume", "cancel", "status", "retry", "report"}
 
 
 def run(event: dict, settings: Settings, clients: Clients) -> dict:
@@ -17,10 +17,16 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
         if action == "send":
             return {"ok": True, "enqueued": campaigns.fan_out(clients, settings, campaign_id)}
         if action == "status":
-            st = campaigns.status(clients, settings, campaign_id)
-            return {"ok": True, "status": st.campaign.status, "sent": st.sent, "skipped": st.skipped,
-                    "failed": st.failed, "unknown": st.unknown, "in_flight": st.in_flight, "queued": st.queued,
-                    "rate": st.rate, "list_size": st.list_size, "feedback": st.feedback}
+            return {"ok": True, **campaigns.status(clients, settings, campaign_id).as_dict()}
+        if action == "retry":
+            plan = campaigns.retry(clients, settings, campaign_id, unknown=bool(event.get("unknown")),
+                                   confirm_unknown=event.get("yes"))
+            return {"ok": True, "failed": len(plan.failed), "unknown": len(plan.unknown)}
+        if action == "report":
+            from convier.services.report import report
+
+            found = report(clients, settings, campaign_id)
+            return {"ok": True, "header": found.header, "rows": found.rows, "states": found.states}
         changed = getattr(campaigns, action)(clients, settings, campaign_id)
         return {"ok": True, "changed": changed}
     except InputError as exc:

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from convier.domain.pacing import Pacer, worker_ceiling, worker_rate
-from convier.services.sending import Sender, process_event, send_rate
+from convier.services.sending import Sender, process_event, sender_for
 from convier.settings import Clients, Settings
 
 logging.getLogger().setLevel(logging.INFO)
 _sender: Sender | None = None
-
-
-def sender_for(settings: Settings, clients: Clients) -> Sender:
-    """A worker's sender, paced at its share of the account's send rate."""
-    total = send_rate(settings, clients)
-    pacer = Pacer(worker_rate(total, settings.workers), ceiling=worker_ceiling(total, settings.workers))
-    return Sender(clients=clients, settings=settings, pacer=pacer)
 
 
 def handler(event, context):
@@ -35,5 +27,6 @@ def handler(event, context):
     response, counts = process_event(event, _sender)
     logging.getLogger("convier.send").info(
         "batch done", extra={"sent": counts.sent, "skipped": counts.skipped, "failed": counts.failed,
-                             "duplicates_avoided": counts.duplicates_avoided, "unfinished": counts.unfinished})
+                             "unknown": counts.unknown, "duplicates_avoided": counts.duplicates_avoided,
+                             "unfinished": counts.unfinished})
     return response

@@ -7,6 +7,25 @@ from email import message_from_binary_file, policy
 from pathlib import Path
 
 
+def write_message(folder: Path, sid: str, raw: bytes, html_text: str) -> None:
+    """A copy of one sent message and its HTML, named by subscriber id (erasure finds them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{sid}.eml").write_bytes(raw)
+    (folder / f"{sid}.html").write_text(html_text, encoding="utf-8")
+
+
+def sent_hook(outbox: Path):
+    """The `on_sent` hook (services.sending.OnSent) that copies each message SES accepted into `outbox`."""
+    from convier.domain.mime import personalise
+
+    def on_sent(campaign, sid: str, raw: bytes, token: str, first_name: str, test: bool = False,
+                answer: str = "") -> None:
+        folder = Path(outbox) / campaign.id / ("tests" if test else "")
+        write_message(folder, sid, raw, personalise(campaign.template, token, first_name, answer)[0])
+
+    return on_sent
+
+
 def write_index(folder: Path, title: str = "") -> Path:
     """`index.html` listing each message of a campaign folder: recipient, subject, preview and source."""
     rows = []

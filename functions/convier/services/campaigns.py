@@ -1,6 +1,7 @@
-"""Campaign administration: create (render once, store), fan out to SQS, control, status.
+"""Campaign administration: create (render once, store), fan out to SQS, control, status, retry.
 
-Not on the send path: this module may import the renderer.
+The lifecycle's rules are in services/lifecycle.py; every action here obeys them, whoever calls it
+(the CLI, the campaign function, the console). Not on the send path: this module may import the renderer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from convier.aws.ses import verify_sender
 from convier.domain.pacing import recipients_per_message
 from convier.errors import InputError
-from convier.services.sending import BATCH_SIZE, message_body, send_rate
+from convier.services import lifecycle
+from convier.services.sending import BATCH_SIZE, OnSent, message_body, send_rate
 from convier.store import ddb, keys, records, subscribers
 
 
@@ -74,8 +76,7 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
         event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
         warnings=rendered.warnings, preheader=invitation.preheader)
-    dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
-                    ConditionExpression="attribute_not_exists(PK)")
+    records.put_campaign(dynamo, table, campaign)
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
     if campaign.capacity:  # a waiting list: the e-mail telling someone a place is theirs is ready
@@ -99,19 +100,22 @@ def _check_buildable(template) -> None:
                          "l’expéditeur, l’adresse de réponse ou le nom de la liste") from None
 
 
-def require(clients, settings, campaign_id: str) -> records.Campaign:
-    campaign = records.load_campaign(clients.dynamodb, settings.table, campaign_id)
+def require(clients, settings, campaign_id: str, *, parts: bool = True) -> records.Campaign:
+    """The campaign (with its rendered parts unless parts=False: META only), or the French error naming it."""
+    campaign = records.load_campaign(clients.dynamodb, settings.table, campaign_id, parts=parts)
     if campaign is None:
         raise InputError(f"campagne inconnue : « {campaign_id} » (voir convier campaign list)")
     return campaign
 
 
 def list_campaigns(clients, settings) -> list[dict]:
-    return list(ddb.query(clients.dynamodb, settings.table, keys.CAMPAIGNS))
+    """Every campaign (id in `SK`, list, subject, created_at) with its `status` (one batch read)."""
+    found = list(ddb.query(clients.dynamodb, settings.table, keys.CAMPAIGNS))
+    statuses = records.campaign_statuses(clients.dynamodb, settings.table, [item["SK"] for item in found])
+    return [{**item, "status": statuses.get(item["SK"], "")} for item in found]
 
 
-OVERVIEW = ("id", "list", "status", "subject", "created_at", "started_at", "enqueued", "event", "confirmed",
-            "waiting")
+OVERVIEW = ("id", "list", "status", "subject", "created_at", "started_at", "audience", "event")
 
 
 def overview(clients, settings) -> list[dict]:
@@ -119,32 +123,25 @@ def overview(clients, settings) -> list[dict]:
     ids = [item["SK"] for item in list_campaigns(clients, settings)]
     wanted = [keys.campaign_key(i) for i in ids]
     found = ddb.batch_get(clients.dynamodb, settings.table, wanted, projection=", ".join(OVERVIEW)) if ids else {}
-    rows = [found[key] for key in wanted if key in found]
+    answers = ddb.batch_get(clients.dynamodb, settings.table, [keys.counters_key(i) for i in ids]) if ids else {}
+    rows = [{**found[key], "enqueued": found[key].get("audience", 0),  # the answers' counters: COUNTERS
+             **{k: (answers.get(keys.counters_key(key[0][len(keys.CAMPAIGN):])) or {}).get(k, 0)
+                for k in ("confirmed", "waiting")}} for key in wanted if key in found]
     return sorted(rows, key=lambda r: r.get("created_at", ""), reverse=True)
 
 
 def audience(clients, settings, campaign_id: str) -> dict[str, int]:
     """The campaign's list by status, with `subscribed` (who a send would reach today) and `total`."""
-    campaign = require(clients, settings, campaign_id)
+    campaign = require(clients, settings, campaign_id, parts=False)
     found = subscribers.count_by_status(clients.dynamodb, settings.table, campaign.list_name)
     return {**found, "total": sum(found.values())}
 
 
-def fan_out(clients, settings, campaign_id: str) -> int:
-    """Enqueues every subscriber with no final send record yet; returns how many were enqueued."""
-    campaign = require(clients, settings, campaign_id)
-    if campaign.status == records.CANCELLED:
-        raise InputError(f"la campagne {campaign_id} est annulée : elle ne peut plus être envoyée")
-    dynamo, table = clients.dynamodb, settings.table
-    done = set() if not campaign.enqueued else {  # a first send has no records to read
-        sid for sid, rec in records.send_records(dynamo, table, campaign_id).items() if rec["state"] != records.FAILED}
-    from convier.services.audience import recipients
-
-    pending = [sid for sid in recipients(dynamo, table, campaign) if sid not in done]
-    records.set_campaign_status(dynamo, table, campaign_id, records.SENDING)
+def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, again: tuple[str, ...] = ()) -> int:
+    """Messages of a share of recipients each (what a worker sends in 20 s) on the send queue."""
     size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
-    entries = [message_body(campaign_id, campaign.list_name, pending[i:i + size])
-               for i in range(0, len(pending), size)]
+    entries = [message_body(campaign.id, campaign.list_name, sids[i:i + size], again=again)
+               for i in range(0, len(sids), size)]
     for start in range(0, len(entries), 10):
         chunk = entries[start:start + 10]
         result = clients.sqs.send_message_batch(
@@ -152,84 +149,178 @@ def fan_out(clients, settings, campaign_id: str) -> int:
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)])
         if result.get("Failed"):
             raise RuntimeError(f"SQS a refusé {len(result['Failed'])} messages : {result['Failed'][0]}")
-    dynamo.update_item(TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
-                       UpdateExpression="ADD enqueued :n SET started_at = if_not_exists(started_at, :t)",
-                       ExpressionAttributeValues={":n": {"N": str(len(pending))}, ":t": {"S": records.now_iso()}})
-    return len(pending)
+    return len(sids)
+
+
+def fan_out(clients, settings, campaign_id: str) -> int:
+    """`send`: enqueues every subscriber of the list with no send record yet; returns how many.
+
+    Refused (InputError) for a paused or cancelled campaign. The audience becomes the distinct recipients
+    so far: sending again never inflates it."""
+    campaign = require(clients, settings, campaign_id, parts=False)
+    lifecycle.may_send(campaign)
+    dynamo, table = clients.dynamodb, settings.table
+    existing = set(records.send_records(dynamo, table, campaign_id)) if campaign.audience else set()
+    from convier.services.audience import recipients
+
+    members = list(recipients(dynamo, table, campaign))  # the list, or a follow-up's segments of it
+    pending = [sid for sid in members if sid not in existing]
+    audience = len(existing | set(members))
+    if not pending and campaign.status == records.DONE:
+        return 0
+    if not records.start_sending(dynamo, table, campaign_id, audience,
+                                 only_from=(records.DRAFT, records.SENDING, records.DONE)):
+        lifecycle.may_send(require(clients, settings, campaign_id, parts=False))  # paused or cancelled meanwhile
+        raise InputError(f"la campagne {campaign_id} ne peut pas être envoyée maintenant")
+    if not pending:
+        lifecycle.finish_if_complete(dynamo, table, campaign_id)
+        return 0
+    return enqueue(clients, settings, campaign, pending)
 
 
 def pause(clients, settings, campaign_id: str) -> bool:
-    require(clients, settings, campaign_id)
+    require(clients, settings, campaign_id, parts=False)
     return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.PAUSED,
                                        only_from=(records.SENDING, records.DRAFT))
 
 
 def resume(clients, settings, campaign_id: str) -> bool:
-    require(clients, settings, campaign_id)
+    require(clients, settings, campaign_id, parts=False)
     return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.SENDING,
                                        only_from=(records.PAUSED,))
 
 
 def cancel(clients, settings, campaign_id: str) -> bool:
-    require(clients, settings, campaign_id)
+    require(clients, settings, campaign_id, parts=False)
     return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.CANCELLED,
                                        only_from=(records.DRAFT, records.SENDING, records.PAUSED))
 
 
 @dataclass(frozen=True)
 class Status:
+    """Where a campaign is, from its counters: sent + skipped + failed + unknown + queued == audience."""
+
     campaign: records.Campaign
-    sent: int
-    skipped: int
-    failed: int
-    unknown: int
-    in_flight: int
-    queued: int
-    rate: float  # e-mails per second over the last minute
-    list_size: int
-    rsvps: dict | None = None  # yes, no, maybe, waiting, none (rsvp.counts over the recipients sent to)
-    feedback: dict | None = None  # SES feedback: delivered, bounced, soft_bounced, complained, rejected
+    counters: records.Counters
+    rate: float = 0.0  # e-mails per second on average since the first send
+    rsvps: dict | None = None  # yes, no, maybe, waiting, none (only when asked for: it reads the answers)
+
+    sent = property(lambda self: self.counters.sent)
+    skipped = property(lambda self: self.counters.skipped)
+    failed = property(lambda self: self.counters.failed)
+    unknown = property(lambda self: self.counters.unknown)
+
+    @property
+    def audience(self) -> int:
+        return self.campaign.audience
+
+    @property
+    def list_size(self) -> int:
+        """Round 1's name (the console reads it): the audience."""
+        return self.audience
+
+    @property
+    def done(self) -> int:
+        """Recipients with a final record, never past the audience."""
+        return min(self.counters.final, self.audience)
+
+    @property
+    def queued(self) -> int:
+        """Not final yet: in the queue, being sent, or waiting for a resume."""
+        return self.audience - self.done
 
     @property
     def finished(self) -> bool:
-        return self.campaign.enqueued > 0 and self.queued == 0 and self.in_flight == 0
+        return self.campaign.status in (records.DONE, records.CANCELLED) or (
+            self.audience > 0 and self.queued == 0)
+
+    @property
+    def feedback(self) -> dict[str, int]:
+        return {name: getattr(self.counters, name) for name in records.FEEDBACK_COUNTERS}
+
+    @property
+    def label(self) -> str:
+        return lifecycle.status_fr(self.campaign.status)
+
+    def as_dict(self) -> dict:
+        """Plain data (the campaign function's answer, the console)."""
+        return {"status": self.campaign.status, "label": self.label, "audience": self.audience,
+                "sent": self.sent, "skipped": self.skipped, "failed": self.failed, "unknown": self.unknown,
+                "queued": self.queued, "rate": round(self.rate, 2), "feedback": self.feedback,
+                "confirmed": self.counters.confirmed, "waiting": self.counters.waiting}
 
 
-def _age(stamp: str, now: dt.datetime) -> float:
+def _rate(campaign: records.Campaign, counters: records.Counters, started_at: str) -> float:
     try:
-        return (now - dt.datetime.fromisoformat(stamp)).total_seconds()
+        seconds = (dt.datetime.fromisoformat(counters.last_at) - dt.datetime.fromisoformat(started_at)).total_seconds()
     except (TypeError, ValueError):
-        return float("inf")
+        return 0.0
+    return counters.sent / seconds if seconds > 0 else 0.0
 
 
-def status(clients, settings, campaign_id: str, now: dt.datetime | None = None) -> Status:
-    campaign = require(clients, settings, campaign_id)
-    now = now or dt.datetime.now(dt.UTC)
-    counts = {"sent": 0, "skipped": 0, "failed": 0, "unknown": 0, "in_flight": 0}
-    recent = 0
-    sends = records.send_records(clients.dynamodb, settings.table, campaign_id)
-    for rec in sends.values():
-        state = rec["state"]
-        if state == records.CLAIMED:
-            counts["unknown" if _age(rec.get("claimed_at", ""), now) > records.UNKNOWN_AFTER else "in_flight"] += 1
-        else:
-            counts[state] += 1
-            if state == records.SENT and _age(rec.get("sent_at", ""), now) <= 60:
-                recent += 1
-    final = counts["sent"] + counts["skipped"] + counts["unknown"] + counts["failed"]
-    list_size = sum(subscribers.count_by_status(clients.dynamodb, settings.table, campaign.list_name).values())
-    queued = max(0, campaign.enqueued - final - counts["in_flight"])
-    from convier.services.rsvp import counts as rsvp_counts
+def status(clients, settings, campaign_id: str, now: dt.datetime | None = None, *, answers: bool = False) -> Status:
+    """Two requests (META, the counters) whatever the list size; a sending campaign found complete or stuck
+    is settled first (services/lifecycle.py). `answers` adds the RSVP counts (reads the answers)."""
+    dynamo, table = clients.dynamodb, settings.table
+    meta = ddb.get(dynamo, table, *keys.campaign_key(campaign_id))
+    if meta is None:
+        raise InputError(f"campagne inconnue : « {campaign_id} » (voir convier campaign list)")
+    campaign = records.Campaign.from_item(meta)
+    counters = records.read_counters(dynamo, table, campaign_id)
+    if lifecycle.settle(dynamo, table, campaign, counters, now):
+        campaign = require(clients, settings, campaign_id, parts=False)
+        counters = records.read_counters(dynamo, table, campaign_id)
+    rsvps = None
+    if answers:
+        from convier.services.rsvp import counts as rsvp_counts
 
-    answers = rsvp_counts(clients.dynamodb, settings.table, campaign_id,
-                          {sid for sid, rec in sends.items() if rec["state"] == records.SENT})
-    from convier.services.feedback import COUNTERS
-    from convier.services.feedback import counters as feedback_counters
+        rsvps = rsvp_counts(dynamo, table, campaign_id)
+        rsvps["none"] = max(0, counters.sent - sum(v for k, v in rsvps.items() if k != "none"))
+    return Status(campaign=campaign, counters=counters, rate=_rate(campaign, counters, meta.get("started_at", "")),
+                  rsvps=rsvps)
 
-    meta = ddb.get(clients.dynamodb, settings.table, *keys.campaign_key(campaign_id),
-                   projection=", ".join(COUNTERS.values())) or {}
-    return Status(campaign=campaign, queued=queued, rate=recent / 60, list_size=list_size, rsvps=answers,
-                  feedback=feedback_counters(meta), **counts)
+
+@dataclass(frozen=True)
+class RetryPlan:
+    failed: tuple[str, ...]  # sids
+    unknown: tuple[str, ...]  # sids `unknown` past the settle time (only with --unknown)
+
+    @property
+    def sids(self) -> list[str]:
+        return list(self.failed + self.unknown)
+
+
+def plan_retry(clients, settings, campaign_id: str, *, unknown: bool = False,
+               now: dt.datetime | None = None) -> RetryPlan:
+    """Who a retry would send to: the `failed`, and with `unknown` the unknowns past the settle time."""
+    require(clients, settings, campaign_id, parts=False)
+    dynamo, table = clients.dynamodb, settings.table
+    failed = tuple(sorted(sid for sid, rec in records.send_records(dynamo, table, campaign_id).items()
+                          if rec.get("state") == records.FAILED))
+    unknowns = tuple(records.unknowns(dynamo, table, campaign_id, now=now)) if unknown else ()
+    return RetryPlan(failed=failed, unknown=unknowns)
+
+
+def retry(clients, settings, campaign_id: str, *, unknown: bool = False, confirm_unknown: int | None = None,
+          now: dt.datetime | None = None) -> RetryPlan:
+    """`retry`: sends again to the `failed` (after a fix: a verified identity...); with `unknown`, also to
+    the unknowns past the settle time, which SES may have delivered already: `confirm_unknown` must equal
+    their count (the person confirmed that number). Returns what was enqueued."""
+    campaign = require(clients, settings, campaign_id, parts=False)
+    lifecycle.may_send(campaign)
+    plan = plan_retry(clients, settings, campaign_id, unknown=unknown, now=now)
+    if plan.unknown and confirm_unknown != len(plan.unknown):
+        raise InputError(f"{len(plan.unknown)} destinataires à l’issue inconnue ont peut-être déjà reçu le message : "
+                         f"confirmez ce nombre pour les renvoyer (--yes {len(plan.unknown)})")
+    if not plan.sids:
+        return plan
+    if not records.start_sending(clients.dynamodb, settings.table, campaign_id, campaign.audience,
+                                 only_from=(records.SENDING, records.DONE, records.DRAFT)):
+        lifecycle.may_send(require(clients, settings, campaign_id, parts=False))
+        raise InputError(f"la campagne {campaign_id} ne peut pas être relancée maintenant")
+    states = (records.FAILED, records.UNKNOWN) if plan.unknown else (records.FAILED,)
+    enqueue(clients, settings, campaign, plan.sids, again=states)
+    return plan
 
 
 PREVIEW_TOKEN = "apercu"
@@ -243,16 +334,18 @@ def preview(campaign: records.Campaign) -> tuple[str, str]:
     return html, text
 
 
-def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list[tuple[str, str]]:
-    """Real personalised copies marked as tests; no send record, no counter touched."""
+def send_test(clients, settings, campaign_id: str, addresses: list[str], *,
+              on_sent: OnSent | None = None) -> list[tuple[str, str]]:
+    """Real personalised copies marked as tests; no send record, no counter touched. `on_sent` is told of
+    each (with test=True), like the send path's hook."""
     from email_validator import EmailNotValidError, validate_email
 
     from convier.domain.answers import CONFIRMED, YES, answer_line
     from convier.domain.ids import make_token, subscriber_id
-    from convier.domain.mime import build_message, personalise, prepare
-    from convier.services.sending import ses_send, write_outbox
+    from convier.domain.mime import build_message, prepare
+    from convier.services.sending import ses_send
 
-    campaign = require(clients, settings, campaign_id)
+    campaign = require(clients, settings, campaign_id, parts=True)
     try:
         prepared = prepare(campaign.template)
     except (ValueError, UnicodeError) as exc:
@@ -272,8 +365,7 @@ def send_test(clients, settings, campaign_id: str, addresses: list[str]) -> list
         except (ValueError, UnicodeError) as exc:
             raise InputError(f"--to {address!r} : message impossible à construire ({exc})") from None
         message_id = ses_send(clients.ses, settings, campaign, address, raw, test=True)
-        if settings.outbox:
-            write_outbox(Path(settings.outbox) / campaign.id / "tests", sid, raw,
-                         personalise(campaign.template, token, "", answer)[0])
+        if on_sent:
+            on_sent(campaign, sid, raw, token, "", test=True, answer=answer)
         sent.append((address, message_id))
     return sent

@@ -7,9 +7,15 @@ identity-notification format (`notificationType`) is read the same way.
 
 - `parse_notification(text)` → `Feedback` (pure) or None for events we do not act on (send, open...);
 - `apply(ddb, table, feedback, id_key)` → the send record of each recipient (`SEND#{sid}` of the
-  campaign) gets the outcome and its time, the campaign's counters are incremented once per
-  recipient and kind (SNS delivers at least once), and a permanent bounce or a complaint suppresses
-  the address in every list. Transient (and undetermined) bounces are counted, never suppressed.
+  campaign, found by our `sid` tag, else by the address's id) gets the outcome and its time, and the
+  campaign's counters (a `COUNTERS#n` shard) are incremented once per recipient and kind, in one
+  transaction with the record (SNS delivers at least once). The record's `state` is never touched,
+  except an `unknown` one (SES 5xx or timeout at send time), which any event settles: `sent` (send,
+  delivery, bounce, complaint, delay) or `failed` (reject). A transaction cancelled for a conflict or
+  throttling is tried again; a failed condition means the event is already recorded (read again to
+  be sure); anything else raises, so Lambda retries the event. A permanent bounce or a complaint
+  suppresses the address in every list. Transient (and undetermined) bounces are counted, never
+  suppressed.
 
 Standard library and the ddb helpers only. Logs name subscribers by id, never by address.
 """
@@ -22,20 +28,20 @@ import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
-from botocore.exceptions import ClientError
-
 from convier.domain.ids import subscriber_id
-from convier.store import ddb, keys, records, subscribers
+from convier.store import ddb, records, subscribers
 
 log = logging.getLogger("convier.feedback")
 
 DELIVERY, BOUNCE, COMPLAINT, REJECT = "delivery", "bounce", "complaint", "reject"
-KINDS = (DELIVERY, BOUNCE, COMPLAINT, REJECT)
+SEND, DELAY = "send", "deliverydelay"
+KINDS = (SEND, DELIVERY, BOUNCE, COMPLAINT, REJECT, DELAY)
+BODY = {DELAY: "deliveryDelay"}  # the event's own part, when not named as its type
 PERMANENT = "Permanent"
+ATTEMPTS = 8  # a transaction cancelled by a conflict or throttling is tried this many times
 
-# The campaign counter (META) each outcome increments.
-COUNTERS = {"delivered": "delivered", "bounced": "bounced", "soft_bounced": "soft_bounced",
-            "complained": "complained", "rejected": "rejected"}
+# The outcomes with a counter (records.FEEDBACK_COUNTERS); `accepted` and `delayed` only settle.
+COUNTERS = {name: name for name in records.FEEDBACK_COUNTERS}
 # When several outcomes reach one recipient (SNS keeps no order), the send record shows the worst.
 RANK = {"delivered": 1, "soft_bounced": 2, "rejected": 3, "bounced": 4, "complained": 5}
 
@@ -50,6 +56,7 @@ class Feedback:
     recipients: tuple[str, ...]  # the addresses concerned (plain, as SES gives them)
     campaign: str = ""  # our `campaign` EmailTag; empty for mail convier did not tag
     message_id: str = ""  # SES message id
+    sid: str = ""  # our `sid` EmailTag (the subscriber id)
     at: str = ""  # when it happened (the event's own timestamp, else the mail's)
     bounce_type: str = ""  # Permanent, Transient, Undetermined
     bounce_subtype: str = ""
@@ -58,10 +65,11 @@ class Feedback:
 
     @property
     def outcome(self) -> str:
-        """What the send record says: delivered, bounced, soft_bounced, complained, rejected."""
+        """What the send record says: accepted, delivered, bounced, soft_bounced, complained, rejected, delayed."""
         if self.kind == BOUNCE:
             return "bounced" if self.bounce_type == PERMANENT else "soft_bounced"
-        return {DELIVERY: "delivered", COMPLAINT: "complained", REJECT: "rejected"}[self.kind]
+        return {SEND: "accepted", DELIVERY: "delivered", COMPLAINT: "complained", REJECT: "rejected",
+                DELAY: "delayed"}[self.kind]
 
     @property
     def suppression(self) -> str:
@@ -94,7 +102,7 @@ def parse_notification(text: str | dict) -> Feedback | None:
     if kind not in KINDS:
         return None
     mail = data.get("mail") or {}
-    body = data.get(kind) or {}
+    body = data.get(BODY.get(kind, kind)) or {}
     tags = mail.get("tags") or {}
     if kind == BOUNCE:
         recipients = [r.get("emailAddress", "") for r in body.get("bouncedRecipients") or ()]
@@ -106,6 +114,11 @@ def parse_notification(text: str | dict) -> Feedback | None:
     elif kind == DELIVERY:
         recipients = list(body.get("recipients") or ())
         detail = ""
+    elif kind == DELAY:
+        recipients = [r.get("emailAddress", "") for r in body.get("delayedRecipients") or ()]
+        detail = body.get("delayType", "")
+    elif kind == SEND:
+        recipients, detail = [], ""
     else:  # reject: SES refused the whole message (virus, bad content)
         recipients, detail = [], body.get("reason", "")
     if not recipients:
@@ -116,7 +129,7 @@ def parse_notification(text: str | dict) -> Feedback | None:
     detail = str(detail)
     for address in addresses:  # diagnostic codes often quote the address: the record keeps none
         detail = re.sub(re.escape(address), "<destinataire>", detail, flags=re.IGNORECASE)
-    return Feedback(kind=kind, recipients=addresses, campaign=_tag(tags, "campaign"),
+    return Feedback(kind=kind, recipients=addresses, campaign=_tag(tags, "campaign"), sid=_tag(tags, "sid"),
                     message_id=mail.get("messageId", ""), at=body.get("timestamp") or mail.get("timestamp", ""),
                     bounce_type=body.get("bounceType", "") if kind == BOUNCE else "",
                     bounce_subtype=body.get("bounceSubType", "") if kind == BOUNCE else "",
@@ -149,6 +162,8 @@ def apply(dynamo, table: str, feedback: Feedback, id_key: bytes) -> list[Applied
     results = []
     for address in feedback.recipients:
         sid = subscriber_id(address, id_key)
+        if feedback.sid and len(feedback.recipients) == 1 and feedback.sid != sid:
+            log.warning("feedback for campaign %s: sid tag %s is not the recipient's", feedback.campaign, feedback.sid)
         counted = False
         if feedback.campaign and not feedback.test:
             counted = record_outcome(dynamo, table, feedback, sid)
@@ -161,52 +176,67 @@ def apply(dynamo, table: str, feedback: Feedback, id_key: bytes) -> list[Applied
     return results
 
 
-def record_outcome(dynamo, table: str, feedback: Feedback, sid: str) -> bool:
-    """Marks the send record and increments the campaign counter, together and once.
+def _settles_to(feedback: Feedback) -> str:
+    """What an `unknown` becomes with this event: SES rejected it (failed), else SES accepted it (sent)."""
+    return records.FAILED if feedback.kind == REJECT else records.SENT
 
-    Returns False when the send record is absent or already has this outcome.
-    """
+
+def plan(feedback: Feedback, record: dict) -> tuple[dict, str, dict[str, int]]:
+    """(fields to set, new state or "", counter deltas) for this event on this record; nothing when known.
+
+    Pure: the record as read, the event, what changes."""
     outcome = feedback.outcome
     stamp = feedback.at or records.now_iso()
-    pk = keys.campaign_pk(feedback.campaign)
-    fields = {f"{outcome}_at": stamp, "bounce_type": feedback.bounce_type, "bounce_subtype": feedback.bounce_subtype,
-              f"{outcome}_detail": feedback.detail}
-    fields = {k: v for k, v in fields.items() if v}
-    names = {f"#f{i}": k for i, k in enumerate(fields)}
-    values = {f":f{i}": {"S": v} for i, v in enumerate(fields.values())}
-    sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
-    try:
-        dynamo.transact_write_items(TransactItems=[
-            {"Update": {"TableName": table, "Key": ddb.key(pk, keys.send_sk(sid)),
-                        "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#f0)",
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values}},
-            {"Update": {"TableName": table, "Key": ddb.key(pk, keys.META),
-                        "UpdateExpression": "ADD #n :one",
-                        "ConditionExpression": "attribute_exists(PK)",
-                        "ExpressionAttributeNames": {"#n": COUNTERS[outcome]},
-                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-        ])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        return False
-    _set_worst_outcome(dynamo, table, pk, sid, outcome)
-    return True
+    state = record.get("state", "")
+    fields: dict = {}
+    deltas: dict[str, int] = {}
+    if not record.get(f"{outcome}_at"):
+        fields = {f"{outcome}_at": stamp, "bounce_type": feedback.bounce_type,
+                  "bounce_subtype": feedback.bounce_subtype, f"{outcome}_detail": feedback.detail}
+        if outcome in COUNTERS:
+            deltas[COUNTERS[outcome]] = 1
+    new_state = ""
+    if state == records.UNKNOWN:
+        new_state = _settles_to(feedback)
+        records.transition(deltas, records.UNKNOWN, new_state)
+        fields.setdefault(f"{outcome}_at", stamp)
+        fields["settled_by"] = feedback.kind
+    if fields and feedback.message_id and not record.get("message_id"):
+        fields["message_id"] = feedback.message_id
+    if outcome == "accepted" and state not in (records.CLAIMED, records.UNKNOWN):
+        return {}, "", {}  # a send event for a known record: nothing to learn
+    return {k: v for k, v in fields.items() if v}, new_state, deltas
 
 
-def _set_worst_outcome(dynamo, table: str, pk: str, sid: str, outcome: str) -> None:
-    try:
-        dynamo.update_item(
-            TableName=table, Key=ddb.key(pk, keys.send_sk(sid)),
-            UpdateExpression="SET outcome = :o, outcome_rank = :r",
-            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(outcome_rank) OR outcome_rank < :r)",
-            ExpressionAttributeValues={":o": {"S": outcome}, ":r": {"N": str(RANK[outcome])}})
-    except dynamo.exceptions.ConditionalCheckFailedException:
-        pass
+def record_outcome(dynamo, table: str, feedback: Feedback, sid: str) -> bool:
+    """Marks the send record and increments the counters, together and once (see the module's text).
+
+    Returns False when the send record is absent or already has this outcome."""
+    for attempt in range(ATTEMPTS):
+        record = records.send_record(dynamo, table, feedback.campaign, sid)
+        if record is None:
+            return False
+        fields, new_state, deltas = plan(feedback, record)
+        if not fields:
+            return False
+        try:
+            records.apply_feedback(dynamo, table, feedback.campaign, sid, fields, new_state, deltas,
+                                   state=record.get("state", ""))
+        except records.AlreadyChanged:
+            continue  # another event (or the mark) moved it: read again and decide
+        except records.Contention:
+            ddb._backoff(attempt)
+            continue
+        if feedback.outcome in RANK:
+            _set_worst_outcome(dynamo, table, feedback.campaign, sid, feedback.outcome)
+        return True
+    raise records.Contention(f"feedback {feedback.kind} for {sid} of {feedback.campaign}: {ATTEMPTS} attempts")
+
+
+def _set_worst_outcome(dynamo, table: str, campaign_id: str, sid: str, outcome: str) -> None:
+    records.raise_outcome(dynamo, table, campaign_id, sid, outcome, RANK[outcome])
 
 
 def counters(meta: dict) -> dict[str, int]:
-    """The feedback counters of a campaign's META item (zeros included)."""
+    """The feedback counters of an item holding them (zeros included)."""
     return {name: int(meta.get(attr) or 0) for name, attr in COUNTERS.items()}

@@ -152,8 +152,7 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
         created_at=records.now_iso(), warnings=tuple(warnings), kind=campaign_kind, parent=parent.id,
         segments=segments)
     dynamo, table = clients.dynamodb, settings.table
-    dynamo.put_item(TableName=table, Item=ddb.to_item(campaign.to_item()),
-                    ConditionExpression="attribute_not_exists(PK)")
+    records.put_campaign(dynamo, table, campaign)
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": parent.list_name,
                                      "created_at": campaign.created_at, "subject": subject.strip(),
                                      "kind": campaign_kind, "parent": parent.id}])

@@ -30,6 +30,9 @@ MAX_ATTEMPTS = 10  # optimistic retries when answers change at the same moment
 
 
 
+RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+
+
 class TooManyConflicts(RuntimeError):
     """The same answer kept changing under us (never expected outside a stress test)."""
 
@@ -174,7 +177,7 @@ def counts(dynamo, table: str, campaign_id: str, recipients: set[str] | None = N
 
 
 def rsvp_counts(clients, settings, campaign_id: str) -> dict[str, int]:
-    """`counts` over the recipients the campaign was sent to."""
+    """`counts` over the recipients the campaign was sent to (reads every send record: exports only)."""
     sent = {sid for sid, rec in records.send_records(clients.dynamodb, settings.table, campaign_id).items()
             if rec.get("state") == records.SENT}
     return counts(clients.dynamodb, settings.table, campaign_id, sent)

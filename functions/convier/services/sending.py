@@ -1,4 +1,4 @@
-"""The per-recipient path: check, claim, personalise, build, send, mark. Exactly once, paced.
+"""The per-recipient path: check, build, claim, send, mark. Exactly once, paced.
 
 Imports only the standard library, botocore (through the clients passed in)
 and light convier modules: no Jinja2, MJML or markdown at cold start.
@@ -8,16 +8,24 @@ ids (never an address). For each message:
 1. the campaign's status is read: paused → the message is put back with a
    delay, cancelled → dropped;
 2. subscribers and suppressions are read in batches;
-3. skipped recipients get a `skipped` record (conditional writes, in one
-   transaction);
-4. each recipient still to do is claimed by a conditional write just before
-   SES is called, personalised and sent (paced, backing off on throttling);
-   results are marked `sent` with the SES message ids 10 at a time.
-A recipient whose claim exists without a result is never sent again: it is
-`unknown` in the status. A message with a failure is reported in the
-partial batch response, so SQS redelivers it (and, after 5 receives, moves it
-to the dead-letter queue); its `failed` recipients are retried, its `sent`
-ones are not.
+3. skipped recipients get a final `skipped` record (conditional writes);
+4. each recipient still to do gets their message built, then is claimed
+   (conditional UpdateItem) just before SES is called once, paced; the record
+   then moves `claimed → sent | failed | unknown` (conditional UpdateItem,
+   only while the claim is ours):
+   - SES accepted: `sent` with its message id;
+   - SES refused for good (MessageRejected, MailFromDomainNotVerified, any
+     other 4xx): `failed` with the reason (a retry may claim it again);
+   - a 5xx, a timeout or a lost connection: `unknown`, never retried by
+     itself (SES may have sent it): SES events settle it, or staff do;
+   - throttled (after the backoff), or out of time: the claim is released,
+     the rest of the message goes back to SQS (partial batch response).
+5. counters (the shard of the message) are added to every MARK_WINDOW
+   transitions and at the end; when they reach the audience the lifecycle
+   checks the records and writes `done`.
+The SES client makes one attempt (settings.CLIENT_CONFIGS): no library retry
+can send a second copy. A worker that dies between SES and the mark leaves
+one `claimed` record, settled as `unknown` (services/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -28,14 +36,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from convier.domain.answers import CONFIRMED, WAITING, answer_line
 from convier.domain.ids import make_token
-from convier.domain.mime import Prepared, ascii_address, build_message, personalise, prepare
-from convier.domain.pacing import Pacer, backoff
+from convier.domain.mime import Prepared, ascii_address, build_message, prepare
+from convier.domain.pacing import Pacer, backoff, worker_ceiling, worker_rate
+from convier.services import lifecycle
 from convier.store import ddb, keys, records
 
 log = logging.getLogger("convier.send")
@@ -44,9 +53,8 @@ THROTTLING = {"TooManyRequestsException", "Throttling", "ThrottlingException", "
 THROTTLE_RETRIES = 6
 PAUSE_DELAY = 30  # seconds before a paused campaign's message is looked at again
 BATCH_SIZE = 50  # recipients per SQS message at most (fewer when the send rate is low: pacing.recipients_per_message)
-# Results are marked a window at a time (one batch write): two requests per recipient instead of three
-# (bench/campaign.py measures it). A worker that dies mid-window leaves at most this many `unknown`,
-# all of them past SES already: unsent recipients are not claimed yet.
+# Each result is marked at once (a conditional UpdateItem): a worker that dies leaves at most one claim
+# without a result. Counters are added a window at a time (one UpdateItem per MARK_WINDOW transitions).
 MARK_WINDOW = 10
 MESSAGE_MARGIN = 10.0  # seconds: do not start a message with less time left than this
 RECIPIENT_MARGIN = 3.0  # seconds: do not claim a recipient with less time left than this (SES call, mark)
@@ -60,11 +68,16 @@ class Counts:
     unknown: int = 0
     duplicates_avoided: int = 0
     requeued: int = 0
-    unfinished: int = 0  # recipients left for a redelivery because the function was running out of time
+    unfinished: int = 0  # recipients left for a redelivery (out of time, or SES throttling past the backoff)
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+# on_sent(campaign, sid, raw, token, first_name, test=False, answer=""): told of each message SES accepted (the
+# embedded default's outbox copy is such a hook, handed in by the CLI's composition root).
+OnSent = Callable[..., None]
 
 
 @dataclass
@@ -76,6 +89,8 @@ class Sender:
     pacer: Pacer
     pause_delay: int = PAUSE_DELAY  # the local worker uses a shorter one, so that `resume` takes effect at once
     time_left: Callable[[], float] = lambda: math.inf  # seconds this invocation may still run (Lambda context)
+    on_sent: OnSent | None = None
+    sleep: Callable[[float], None] = time.sleep
     _campaigns: dict = field(default_factory=dict)
 
     def campaign(self, campaign_id: str) -> tuple[records.Campaign, Prepared] | None:
@@ -85,6 +100,13 @@ class Sender:
                 return None
             self._campaigns[campaign_id] = (campaign, prepare(campaign.template))
         return self._campaigns[campaign_id]
+
+
+def sender_for(settings, clients, *, on_sent: OnSent | None = None) -> Sender:
+    """A worker's sender, paced at its share of the account's send rate (the send function and the CLI)."""
+    total = send_rate(settings, clients)
+    pacer = Pacer(worker_rate(total, settings.workers), ceiling=worker_ceiling(total, settings.workers))
+    return Sender(clients=clients, settings=settings, pacer=pacer, on_sent=on_sent)
 
 
 def send_rate(settings, clients, default: float = 14.0) -> float:
@@ -97,8 +119,12 @@ def send_rate(settings, clients, default: float = 14.0) -> float:
         return default
 
 
-def message_body(campaign_id: str, list_name: str, sids: list[str]) -> str:
-    return json.dumps({"campaign": campaign_id, "list": list_name, "sids": sids}, separators=(",", ":"))
+def message_body(campaign_id: str, list_name: str, sids: list[str], *, again: tuple[str, ...] = ()) -> str:
+    """An SQS message; `again`: the final states a retry may claim again (failed, unknown); none otherwise."""
+    body = {"campaign": campaign_id, "list": list_name, "sids": sids}
+    if again:
+        body["again"] = list(again)
+    return json.dumps(body, separators=(",", ":"))
 
 
 def process_event(event: dict, sender: Sender) -> tuple[dict, Counts]:
@@ -110,7 +136,7 @@ def process_event(event: dict, sender: Sender) -> tuple[dict, Counts]:
             continue
         try:
             counts = process_message(json.loads(record["body"]), sender)
-            ok = counts.failed == 0 and counts.unfinished == 0
+            ok = counts.unfinished == 0  # `failed` and `unknown` are results: only a retry claims them again
         except Exception:  # one bad message must not sink the others: SQS retries it, then dead-letters it
             log.exception("message %s failed", record.get("messageId"))
             counts, ok = Counts(), False
@@ -120,9 +146,35 @@ def process_event(event: dict, sender: Sender) -> tuple[dict, Counts]:
     return {"batchItemFailures": failures}, total
 
 
+class _Tally:
+    """Counter deltas of one message, added to its shard every MARK_WINDOW transitions."""
+
+    def __init__(self, sender: Sender, campaign_id: str, shard: int):
+        self.sender, self.campaign_id, self.shard = sender, campaign_id, shard
+        self.deltas: dict[str, int] = {}
+        self.pending = 0
+        self.moved = False
+
+    def move(self, old: str | None, new: str) -> None:
+        if old is None:
+            return
+        records.transition(self.deltas, old, new)
+        self.pending += 1
+        if self.pending >= MARK_WINDOW:
+            self.flush()
+
+    def flush(self) -> None:
+        if any(self.deltas.values()):
+            records.add_counts(self.sender.clients.dynamodb, self.sender.settings.table, self.campaign_id,
+                               self.deltas, shard=self.shard)
+            self.moved = True
+        self.deltas, self.pending = {}, 0
+
+
 def process_message(body: dict, sender: Sender) -> Counts:
     settings, dynamo = sender.settings, sender.clients.dynamodb
     campaign_id, list_name, sids = body["campaign"], body["list"], list(dict.fromkeys(body["sids"]))
+    again = tuple(s for s in body.get("again") or () if s in (records.FAILED, records.UNKNOWN))
     counts = Counts()
     found = sender.campaign(campaign_id)
     if found is None:
@@ -145,67 +197,82 @@ def process_message(body: dict, sender: Sender) -> Counts:
         wanted += [(keys.campaign_pk(campaign.parent), keys.rsvp_sk(sid)) for sid in sids]
     found_items = ddb.batch_get(dynamo, settings.table, wanted)
     replies = current_answers(dynamo, settings.table, campaign, sids, found_items)
-
-    to_send, skipped = [], []
-    stamp = records.now_iso()
-    for sid in sids:
-        sub = found_items.get(keys.subscriber_key(list_name, sid))
-        reason = ""
-        if sub is None:
-            reason = "absent"
-        elif sub.get("status", "subscribed") != "subscribed":
-            reason = sub["status"]
-        elif keys.suppression_key(sid) in found_items:
-            reason = "suppressed"
-        if reason:
-            skipped.append(records.send_item(campaign_id, sid, records.SKIPPED, reason=reason, at=stamp))
-        else:
-            to_send.append(sub)
-    owned = records.claim(dynamo, settings.table, skipped)
-    counts.skipped += len(owned)
-    counts.duplicates_avoided += len(skipped) - len(owned)
-
-    marks: list[dict] = []
-    for done, sub in enumerate(to_send):
-        if sender.time_left() < RECIPIENT_MARGIN:  # stop cleanly before Lambda's timeout: the rest, unclaimed,
-            counts.unfinished = len(to_send) - done  # comes back with the message
-            break
-        sid = keys.after(keys.SUB, sub["SK"])
-        try:  # built before the claim: a message that cannot be built is `failed` with its reason, never a
-            built = build_for(sender, campaign, prepared, sub, sid, replies.get(sid))  # burnt claim
-        except Exception as exc:  # noqa: BLE001 - any building error is this recipient's failure, reported
-            log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
-            failed = records.send_item(campaign_id, sid, records.FAILED, failed_at=records.now_iso(),
-                                       error=f"message impossible à construire : {type(exc).__name__}: {exc}"[:500])
-            if records.claim_one(dynamo, settings.table, failed):
-                counts.failed += 1
-            else:
+    tally = _Tally(sender, campaign_id, records.shard_of(sids[0]) if sids else 0)
+    try:
+        to_send = []
+        for sid in sids:
+            sub = found_items.get(keys.subscriber_key(list_name, sid))
+            reason = ""
+            if sub is None:
+                reason = "absent"
+            elif sub.get("status", "subscribed") != "subscribed":
+                reason = sub["status"]
+            elif keys.suppression_key(sid) in found_items:
+                reason = "suppressed"
+            if not reason:
+                to_send.append((sid, sub))
+                continue
+            old = records.skip(dynamo, settings.table, campaign_id, sid, reason, again=again)
+            if old is None:
                 counts.duplicates_avoided += 1
-            continue
-        claim = records.send_item(campaign_id, sid, records.CLAIMED, claimed_at=records.now_iso())
-        if not records.claim_one(dynamo, settings.table, claim):
-            counts.duplicates_avoided += 1  # another worker has it
-            continue
-        outcome = send_one(sender, campaign, prepared, sub, sid, built=built)
-        if outcome.get("state") == records.SENT:
-            counts.sent += 1
-        else:
-            counts.failed += 1
-        marks.append(records.send_item(campaign_id, sid, **outcome))
-        if len(marks) >= MARK_WINDOW:
-            ddb.batch_write(dynamo, settings.table, marks)
-            marks = []
-    ddb.batch_write(dynamo, settings.table, marks)
+            else:
+                counts.skipped += 1
+                tally.move(old, records.SKIPPED)
+        for done, (sid, sub) in enumerate(to_send):
+            if sender.time_left() < RECIPIENT_MARGIN:  # stop cleanly before Lambda's timeout: the rest,
+                counts.unfinished = len(to_send) - done  # unclaimed, comes back with the message
+                break
+            if not send_recipient(sender, campaign, prepared, sid, sub, counts, tally, again,
+                                  replies.get(sid)):
+                counts.unfinished = len(to_send) - done
+                break
+    except Exception:
+        tally.flush()
+        raise
+    tally.flush()
+    if tally.moved:
+        counters = records.read_counters(dynamo, settings.table, campaign_id)
+        if counters.final >= campaign.audience:
+            lifecycle.finish_if_complete(dynamo, settings.table, campaign_id)
     return counts
 
 
-def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes, test: bool = False) -> str:
-    """SES v2 `SendEmail`, Raw content, through the configuration set, tagged with the campaign: the message id."""
-    tags = [{"Name": "campaign", "Value": campaign.id}] + ([{"Name": "test", "Value": "oui"}] if test else [])
-    return ses.send_email(FromEmailAddress=campaign.template.sender_address,
-                          Destination={"ToAddresses": [ascii_address(address)]},
-                          Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
-                          EmailTags=tags)["MessageId"]
+def send_recipient(sender: Sender, campaign: records.Campaign, prepared: Prepared, sid: str, sub: dict,
+                   counts: Counts, tally: _Tally, again: tuple[str, ...], reply=None) -> bool:
+    """One recipient: build, claim, SES once, mark. False when the message must go back to SQS from here."""
+    dynamo, table = sender.clients.dynamodb, sender.settings.table
+    first_name = sub.get("first_name", "")
+    try:  # built before the claim: a message that cannot be built is `failed` with its reason, never a
+        (token, raw, answer), error = build_for(sender, campaign, prepared, sub, sid, reply), ""  # burnt claim
+    except Exception as exc:  # noqa: BLE001 - any building error is this recipient's failure, reported
+        log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
+        (token, raw, answer), error = ("", b"", ""), f"message impossible à construire : {type(exc).__name__}: {exc}"[:500]
+    owned = records.claim(dynamo, table, campaign.id, sid, again=again)
+    if owned is None:
+        counts.duplicates_avoided += 1  # sent, skipped, or another worker has it
+        return True
+    tally.move(owned.previous, records.CLAIMED)
+    if error:
+        state, message_id, reason = records.FAILED, "", error
+    else:
+        state, message_id, reason = send_once(sender, campaign, sub["email"], raw, sid)
+    if state == LATER:
+        if records.release(dynamo, table, campaign.id, owned):
+            tally.move(records.CLAIMED, owned.previous)
+        return False
+    old = records.mark(dynamo, table, campaign.id, owned, state, message_id=message_id, error=reason)
+    if old is None:
+        log.warning("subscriber %s of campaign %s: claim taken over before its mark (%s)", sid, campaign.id, state)
+        return True
+    tally.move(old.get("state", records.CLAIMED), state)
+    if state == records.UNKNOWN and records.seen_by_ses(old):  # an SES event came before the mark: it was sent
+        if records.mark(dynamo, table, campaign.id, owned, records.SENT, settled_by="ses"):
+            tally.move(records.UNKNOWN, records.SENT)
+            state = records.SENT
+    setattr(counts, state, getattr(counts, state) + 1)
+    if state == records.SENT and sender.on_sent:
+        sender.on_sent(campaign, sid, raw, token, first_name, answer=answer)
+    return True
 
 
 def current_answers(dynamo, table: str, campaign: records.Campaign, sids: list[str],
@@ -245,34 +312,59 @@ def build_for(sender: Sender, campaign: records.Campaign, prepared: Prepared, su
     return token, raw, answer
 
 
-def send_one(sender: Sender, campaign: records.Campaign, prepared: Prepared, sub: dict, sid: str,
-             built: tuple[str, bytes, str] | None = None) -> dict:
-    """One recipient through SES (its message built by `build_for` unless given); the fields of its send record."""
-    settings = sender.settings
-    token, raw, answer = built or build_for(sender, campaign, prepared, sub, sid)
-    error = ""
+def ses_send(ses, settings, campaign: records.Campaign, address: str, raw: bytes, *, sid: str = "",
+             test: bool = False) -> str:
+    """SES v2 `SendEmail`, Raw content, through the configuration set, tagged with the campaign and the
+    subscriber id (never the address), so that SES events find the record: the message id."""
+    tags = [{"Name": "campaign", "Value": campaign.id}]
+    if sid:
+        tags.append({"Name": "sid", "Value": sid})
+    if test:
+        tags.append({"Name": "test", "Value": "oui"})
+    return ses.send_email(FromEmailAddress=campaign.template.sender_address,
+                          Destination={"ToAddresses": [ascii_address(address)]},
+                          Content={"Raw": {"Data": raw}}, ConfigurationSetName=settings.configuration_set,
+                          EmailTags=tags)["MessageId"]
+
+
+LATER = "later"  # not sent: the claim is released and the message handed back
+
+
+def classify(exc: Exception) -> tuple[str, str]:
+    """What an SES error means for the recipient: (THROTTLED | records.FAILED | records.UNKNOWN, reason)."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "ClientError"
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in THROTTLING or status == 429:
+            return THROTTLED, code
+        if status >= 500 or code in SERVER_ERRORS:
+            return records.UNKNOWN, f"SES {status or ''} {code}".replace("  ", " ")
+        return records.FAILED, code
+    return records.UNKNOWN, type(exc).__name__  # read timeout, connection lost or refused
+
+
+THROTTLED = "throttled"
+SERVER_ERRORS = {"InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
+
+
+def send_once(sender: Sender, campaign: records.Campaign, address: str, raw: bytes, sid: str) -> tuple[str, str, str]:
+    """SES called for one claim: (state, message id, reason); state LATER when throttled past the backoff
+    or when time runs short between attempts (the time guard is checked before each new attempt)."""
     for attempt in range(THROTTLE_RETRIES):
+        if attempt and sender.time_left() < RECIPIENT_MARGIN:
+            return LATER, "", "time"
         sender.pacer.wait()
         try:
-            message_id = ses_send(sender.clients.ses, settings, campaign, sub["email"], raw)
-        except ClientError as exc:
-            error = exc.response.get("Error", {}).get("Code", "ClientError")
-            if error in THROTTLING:
+            message_id = ses_send(sender.clients.ses, sender.settings, campaign, address, raw, sid=sid)
+        except (ClientError, HTTPClientError, BotoConnectionError) as exc:
+            kind, reason = classify(exc)
+            if kind == THROTTLED:
                 sender.pacer.throttled()
-                time.sleep(backoff(attempt))
+                sender.sleep(min(backoff(attempt), max(0.0, sender.time_left() - RECIPIENT_MARGIN)))
                 continue
-            log.warning("SES refused %s for campaign %s: %s", sid, campaign.id, error)
-            return {"state": records.FAILED, "error": error, "failed_at": records.now_iso()}
+            log.warning("SES %s for %s of campaign %s: %s", kind, sid, campaign.id, reason)
+            return kind, "", reason
         sender.pacer.succeeded()
-        if settings.outbox:
-            html, _, _ = personalise(campaign.template, token, sub.get("first_name", ""), answer)
-            write_outbox(Path(settings.outbox) / campaign.id, sid, raw, html)
-        return {"state": records.SENT, "message_id": message_id, "sent_at": records.now_iso()}
-    return {"state": records.FAILED, "error": error or "throttled", "failed_at": records.now_iso()}
-
-
-def write_outbox(folder: Path, sid: str, raw: bytes, html: str) -> None:
-    """Embedded default: a copy of each sent message and its HTML, named by subscriber id (erasure finds them)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{sid}.eml").write_bytes(raw)
-    (folder / f"{sid}.html").write_text(html, encoding="utf-8")
+        return records.SENT, message_id, ""
+    return LATER, "", "throttled"

@@ -1,7 +1,10 @@
-"""Answers in the table (`CAMPAIGN#{id} / RSVP#{sid}`) and the capacity counters on the campaign.
+"""Answers in the table (`CAMPAIGN#{id} / RSVP#{sid}`) and the capacity counters on the campaign's small
+`COUNTERS` item (never on META).
 
 Every change is one write conditioned on the version read; with a capacity, the answer and the counters move
 in one transaction whose conditions keep `confirmed <= capacity` and the waiting list first come, first served.
+A transaction cancelled for a conflict (another answer at the same moment) or throttling is read again and
+retried by the caller, never an error page.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import replace
 
 from convier.domain.answers import CONFIRMED, WAITING, Rsvp
 from convier.store import ddb, keys
-from convier.store.records import Campaign
+from convier.store.records import RETRY_REASONS, Campaign, retry_throttled
 
 
 def rsvp_item(r: Rsvp) -> dict:
@@ -52,7 +55,7 @@ def waiting_list(dynamo, table: str, campaign_id: str) -> list[Rsvp]:
 
 
 def counters(dynamo, table: str, campaign_id: str) -> tuple[int, int]:
-    meta = ddb.get(dynamo, table, *keys.campaign_key(campaign_id), projection="confirmed, waiting") or {}
+    meta = ddb.get(dynamo, table, *keys.counters_key(campaign_id), projection="confirmed, waiting") or {}
     return int(meta.get("confirmed") or 0), int(meta.get("waiting") or 0)
 
 
@@ -64,7 +67,7 @@ def _version_condition(old: Rsvp) -> dict:
 
 
 def _counter_update(table: str, campaign: Campaign, confirmed: int, waiting: int) -> dict:
-    update = {"TableName": table, "Key": ddb.key(*keys.campaign_key(campaign.id)),
+    update = {"TableName": table, "Key": ddb.key(*keys.counters_key(campaign.id)),
               "UpdateExpression": "ADD confirmed :dc, waiting :dw",
               "ExpressionAttributeValues": {":dc": {"N": str(confirmed)}, ":dw": {"N": str(waiting)}}}
     if confirmed > 0:  # taking a place: only while one is free
@@ -81,7 +84,7 @@ def write_answer(dynamo, table: str, campaign: Campaign, old: Rsvp, new: Rsvp, *
     d_waiting = (new.place == WAITING) - (old.place == WAITING)
     if not campaign.capacity or not (d_confirmed or d_waiting):
         try:
-            dynamo.put_item(**put)
+            retry_throttled(lambda: dynamo.put_item(**put))
             return "ok"
         except dynamo.exceptions.ConditionalCheckFailedException:
             return "conflict"
@@ -91,7 +94,7 @@ def write_answer(dynamo, table: str, campaign: Campaign, old: Rsvp, new: Rsvp, *
                                          "(attribute_not_exists(waiting) OR waiting <= :zero)")
         update["ExpressionAttributeValues"][":zero"] = {"N": "0"}
     try:
-        dynamo.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
+        retry_throttled(lambda: dynamo.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}]))
         return "ok"
     except dynamo.exceptions.TransactionCanceledException as exc:
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or ()]
@@ -99,7 +102,8 @@ def write_answer(dynamo, table: str, campaign: Campaign, old: Rsvp, new: Rsvp, *
             return "conflict"
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             return "full"
-        if not reasons:  # a server that gives no reasons: read again and decide
+        if not reasons or set(reasons) & RETRY_REASONS:  # another answer (or none given): read again, decide
+            ddb._backoff(0)
             return "conflict"
         raise
 

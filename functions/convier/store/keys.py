@@ -7,8 +7,11 @@
 | `SUBSCRIBER#{sid}` | `LIST#{list}`     | membership index: erasure and suppression find every list      |
 | `SUPPRESSED`       | `{sid}`           | reason (bounced, complained, forgotten opt-out), time          |
 | `CAMPAIGNS`        | `{id}`            | index of campaigns: list, subject, created (lists and erasure) |
-| `CAMPAIGN#{id}`    | `META`            | list, subject, status, stored parts, event, answers            |
-| `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / skipped, SES message id, times       |
+| `CAMPAIGN#{id}`    | `META`            | list, subject, sender, status, audience, event, answers (small)|
+| `CAMPAIGN#{id}`    | `PARTS`           | the rendered parts (HTML, text, calendar), read once per worker|
+| `CAMPAIGN#{id}`    | `COUNTERS`        | confirmed, waiting (one item: the capacity condition reads it) |
+| `CAMPAIGN#{id}`    | `COUNTERS#{n}`    | sent, skipped, failed, unknown, delivered, bounced... (shards) |
+| `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / unknown / skipped, SES id, feedback  |
 | `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
 | `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
 | `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
@@ -30,6 +33,9 @@ SEND = "SEND#"
 RSVP = "RSVP#"
 AUDIT = "AUDIT#"
 SIGNIN = "SIGNIN"
+PARTS = "PARTS"
+COUNTERS = "COUNTERS"
+COUNTER_SHARD = "COUNTERS#"
 
 
 def list_pk(list_name: str) -> str:
@@ -66,6 +72,19 @@ def suppression_key(sid: str) -> tuple[str, str]:
 
 def campaign_key(campaign_id: str) -> tuple[str, str]:
     return campaign_pk(campaign_id), META
+
+
+def parts_key(campaign_id: str) -> tuple[str, str]:
+    return campaign_pk(campaign_id), PARTS
+
+
+def counters_key(campaign_id: str, shard: int | None = None) -> tuple[str, str]:
+    """The answers' counters item (no shard), or one shard of the send and feedback counters."""
+    return campaign_pk(campaign_id), COUNTERS if shard is None else f"{COUNTER_SHARD}{shard}"
+
+
+def send_key(campaign_id: str, sid: str) -> tuple[str, str]:
+    return campaign_pk(campaign_id), send_sk(sid)
 
 
 def after(prefix: str, key: str) -> str:

@@ -14,8 +14,7 @@ from convier.store import records
 from convier.store.subscribers import STATUS_FR as SUBSCRIBER_STATUS_FR
 
 BASE = "/console"
-STATUS_FR = {records.DRAFT: "brouillon", records.SENDING: "en cours d’envoi", records.PAUSED: "en pause",
-             records.CANCELLED: "annulée", records.DONE: "envoyée"}
+STATUS_FR = records.STATUS_FR
 STATUS_BADGE = {records.DRAFT: "info", records.SENDING: "new", records.PAUSED: "warning",
                 records.CANCELLED: "error", records.DONE: "success"}
 ANSWERS_FR = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
@@ -123,8 +122,8 @@ def static_file(path: str) -> tuple[bytes, str] | None:
 
 def progress(st) -> dict:
     """Counters, rate and expected end of a send, from a campaigns.Status."""
-    audience = st.campaign.enqueued or st.list_size
-    done = st.sent + st.skipped + st.failed + st.unknown
+    audience = st.audience
+    done = st.done
     remaining = max(0, audience - done)
     eta = ""
     if st.rate > 0 and remaining and st.campaign.status == records.SENDING:
