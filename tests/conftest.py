@@ -85,6 +85,8 @@ def cli(settings, capsys, monkeypatch):
     for key, value in settings.env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("COLUMNS", "200")
+    for console in (cli_module.console, cli_module.err):  # made at import, maybe before COLUMNS was set
+        monkeypatch.setattr(console, "width", 200)
 
     def run(*argv: str | Path) -> Result:
         # rich reads COLUMNS when a Console is made: the consoles of CLI modules imported earlier (collection,

@@ -29,4 +29,4 @@ def test_an_unbuildable_message_is_failed_with_its_reason_not_a_burnt_claim(cli,
     assert record["state"] == records.FAILED
     assert "UnicodeEncodeError" in record["error"] and "construire" in record["error"]
     st = campaigns.status(settings.clients, settings.settings, campaign_id)
-    assert (st.sent, st.failed, st.unknown, st.in_flight) == (12, 1, 0, 0)
+    assert (st.sent, st.failed, st.unknown, st.queued) == (12, 1, 0, 0)

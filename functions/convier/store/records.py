@@ -7,9 +7,9 @@ Every write here is conditional or additive: nothing replaces what another path 
   `COUNTERS#0..n` hold the send and feedback counters, a writer picking its shard by subscriber id, so
   that feedback transactions rarely meet on one item. `read_counters` reads them all in one request.
 - A send record moves `claimed → sent | failed | unknown` (why: `error`; a skip's: `reason`) by conditional
-  UpdateItem (the claim id proves the worker still owns it); `skipped` is final at once; `failed` (and, on explicit request, `unknown`)
-  can be claimed again by a retry. Feedback adds its fields and never touches `state`, except to settle
-  an `unknown` (services/feedback.py).
+  UpdateItem (the claim id proves the worker still owns it); `skipped` is final at once; `failed` (and,
+  on explicit request, `unknown`) can be claimed again by a retry. Feedback adds its fields and never
+  touches `state`, except to settle an `unknown` (services/feedback.py).
 - Counters are moved by the writer of a transition right after it (ADD, retried on throttling). The one
   gap, a process dying between a record's write and its counter's, is closed by `recount`, which the
   campaign's end (and the settling of lost claims) runs once: `done` is written only after it.
