@@ -46,9 +46,11 @@ def make_console_server(settings, clients, port: int, *, email: str | None = Non
     if config.cognito is None and email:
         config.local_email = email
     from convier.cli.target import local_erasers, sender_preparer
+    from convier.local.outbox import sent_hook
 
     hooks = Hooks(after_send=background_sender(settings, clients), erasers=local_erasers(settings),
-                  prepare_sender=sender_preparer(settings))
+                  prepare_sender=sender_preparer(settings),
+                  on_sent=sent_hook(Path(settings.outbox)) if settings.outbox else None)
     try:
         server = linkserver.make_server(settings, clients, port=port, max_read=6 * 1024 * 1024,
                                         call=lambda event: handle(event, None, settings, clients, config, hooks))

@@ -82,6 +82,7 @@ class Hooks:
     after_send: Callable[[str], None] = field(default=lambda campaign_id: None)
     erasers: dict = field(default_factory=dict)  # what erasure also reaches locally (services.lists.Eraser)
     prepare_sender: Callable | None = None  # locally, the sender identity is created (cli.target.sender_preparer)
+    on_sent: Callable | None = None  # locally, each test copy into the outbox (services.sending.OnSent)
 
 
 class Redirect(Exception):
@@ -300,7 +301,7 @@ def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks:
     def campaign_test(campaign_id: str):
         who, _ = post_form()
         campaign = campaign_of(campaign_id)
-        campaigns.send_test(clients, settings, campaign.id, [who.email])
+        campaigns.send_test(clients, settings, campaign.id, [who.email], on_sent=hooks.on_sent)
         note(who, "test", campaign=campaign.id, list_name=campaign.list_name)
         return redirect(f"{base}/campagnes/{quote(campaign.id)}?{urlencode({'test': who.email})}")
 
@@ -339,7 +340,7 @@ def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks:
     def campaign_progress(campaign_id: str):
         who = current()
         campaign_of(campaign_id)
-        st = campaigns.status(clients, settings, campaign_id)
+        st = campaigns.status(clients, settings, campaign_id, answers=True)
         return page("progress.html.j2", who, section="campagnes", campaign=st.campaign, st=st,
                     progress=pages.progress(st), done=app.current_event.get_query_string_value("fait") or "")
 
