@@ -121,10 +121,11 @@ def test_no_answer_and_waiting_segments_and_the_waiting_position(cli, settings, 
     assert followups.audience_size(c, s, relance) == 2
     attente = followups.create_followup(c, s, parent, kind="attente")
     assert campaigns.fan_out(c, s, attente.id) == 2
-    from convier.handlers.send import sender_for
+    from convier.local.outbox import sent_hook
     from convier.local.worker import drain
+    from convier.services.sending import sender_for
 
-    drain(sender_for(s, c), campaign_id=attente.id, idle_timeout=5)
+    drain(sender_for(s, c, on_sent=sent_hook(s.outbox)), campaign_id=attente.id, idle_timeout=5)
     sent = outbox(settings, attente.id)
     second = sent[sid(settings, 2)].get_body(("plain",)).get_content()
     assert "liste d’attente, en 2e position" in second
@@ -147,8 +148,9 @@ def test_bad_followup_input_is_a_french_error(cli, settings, tmp_path):
 
 def test_capacity_5_eight_yes_then_a_no_promotes_the_first_waiting_and_tells_them_once(cli, settings, tmp_path):
     from convier.handlers import web
-    from convier.handlers.send import sender_for
+    from convier.local.outbox import sent_hook
     from convier.local.worker import drain
+    from convier.services.sending import sender_for
     from webkit import event, form
 
     s, c = settings
@@ -169,7 +171,7 @@ def test_capacity_5_eight_yes_then_a_no_promotes_the_first_waiting_and_tells_the
     assert rsvp.counters(c.dynamodb, s.table, parent) == (5, 3) and len(waiting) == 3
     confirmed = [w for w in order if w not in {r.sid for r in waiting}]
     post(confirmed[0], "no")
-    sender = sender_for(s, c)
+    sender = sender_for(s, c, on_sent=sent_hook(s.outbox))  # the outbox copy, as the CLI hands it in
     drain(sender, idle_timeout=5)
     sent = outbox(settings, promotion)
     assert list(sent) == [waiting[0].sid]  # exactly one e-mail, to the first of the waiting list

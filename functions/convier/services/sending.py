@@ -246,7 +246,8 @@ def send_recipient(sender: Sender, campaign: records.Campaign, prepared: Prepare
         (token, raw, answer), error = build_for(sender, campaign, prepared, sub, sid, reply), ""  # burnt claim
     except Exception as exc:  # noqa: BLE001 - any building error is this recipient's failure, reported
         log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
-        (token, raw, answer), error = ("", b"", ""), f"message impossible à construire : {type(exc).__name__}: {exc}"[:500]
+        token, raw, answer = "", b"", ""
+        error = f"message impossible à construire : {type(exc).__name__}: {exc}"[:500]
     owned = records.claim(dynamo, table, campaign.id, sid, again=again)
     if owned is None:
         counts.duplicates_avoided += 1  # sent, skipped, or another worker has it
