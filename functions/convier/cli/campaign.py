@@ -269,6 +269,36 @@ def cmd_list(args, console, err) -> int:
     return 0
 
 
+def cmd_schedule(args, console, err) -> int:
+    from convier.domain import dates
+    from convier.domain.event import Event
+    from convier.services import schedules
+
+    settings, clients = _resolve(args)
+    campaign = campaigns.require(clients, settings, args.id)
+    if args.cancel:
+        if settings.campaign_function:
+            changed = _invoke(clients, settings, {"action": "unschedule", "campaign": args.id}).get("changed")
+        else:
+            changed = schedules.unschedule(clients, settings, args.id)
+        console.print(f"Envoi programmé de {args.id} annulé" if changed else f"{args.id} n’avait pas d’envoi programmé")
+        return 0
+    if not args.at:
+        raise InputError("--at DATE (heure de Paris, « 2023-01-23 10:00 » ou « J-1 10:00 ») ou --cancel")
+    try:
+        when = dates.send_moment(args.at, Event.from_record(campaign.event).start)
+    except ValueError as exc:
+        raise InputError(f"--at : {exc}") from None
+    if settings.campaign_function:
+        _invoke(clients, settings, {"action": "schedule", "campaign": args.id, "at": when.isoformat()})
+    else:
+        schedules.schedule(clients, settings, args.id, when)
+    console.print(f"Envoi de {args.id} programmé le {when:%d/%m/%Y à %H:%M} (heure de Paris) ; les vérifications "
+                  "seront refaites à ce moment. Déplacer : --at AUTRE ; annuler : --cancel"
+                  + ("" if settings.campaign_function else " ; en local, convier serve l’envoie à l’heure dite"))
+    return 0
+
+
 def register(sub, console, err) -> None:
     def bind(fn):
         return lambda args: fn(args, console, err)
@@ -309,6 +339,11 @@ def register(sub, console, err) -> None:
                     help="aussi les destinataires à l’issue inconnue depuis plus de 15 minutes (confirmation)")
     rt.add_argument("--yes", type=int, metavar="N", help="confirme sans question : N doit être le nombre d’inconnus")
     rt.set_defaults(func=bind(cmd_retry))
+    sc = cs.add_parser("schedule", help="programme l’envoi à une date et une heure (Paris), le déplace ou l’annule")
+    sc.add_argument("id", metavar="ID")
+    sc.add_argument("--at", metavar="QUAND", help="« 2023-01-23 10:00 » ou, par rapport à l’événement, « J-1 10:00 »")
+    sc.add_argument("--cancel", action="store_true", help="annule l’envoi programmé")
+    sc.set_defaults(func=bind(cmd_schedule))
     ls = cs.add_parser("list", help="les campagnes enregistrées")
     ls.set_defaults(func=bind(cmd_list))
 

@@ -25,7 +25,8 @@ def cmd_serve(args, console, err) -> int:
     console.print(f"liens servis sur {url}")
     if settings.public_url and settings.public_url != url:
         err.print(f"[yellow]attention[/] : les e-mails pointent vers {settings.public_url} (CONVIER_PUBLIC_URL)")
-    console.print("Ctrl-C pour arrêter.")
+    console.print("Ctrl-C pour arrêter. Les envois programmés et les e-mails « place libérée » partent d’ici.")
+    _background_worker(settings, clients)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -33,6 +34,28 @@ def cmd_serve(args, console, err) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _background_worker(settings, clients, every: float = 15.0) -> None:
+    """The embedded default's worker beside the links server: fires due schedules, sends what is queued."""
+    import logging
+    import threading
+
+    from convier.handlers.send import sender_for
+    from convier.local.worker import tick
+
+    sender = sender_for(settings, clients)
+    sender.pause_delay = 2
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(every):
+            try:
+                tick(sender)
+            except Exception:  # noqa: BLE001 - the worker keeps going; the log has the detail
+                logging.getLogger("convier.worker").exception("local worker turn failed")
+
+    threading.Thread(target=loop, daemon=True, name="convier-worker").start()
 
 
 def cmd_export(args, console, err) -> int:

@@ -123,3 +123,31 @@ def find_dates(text: str) -> tuple[dt.date, dt.date, str] | None:
     # The earliest mention wins; at one position, the widest form (a range) wins.
     _, first, last, words = min(candidates, key=lambda c: (c[0], -(c[2] - c[1]).days))
     return first, last, words
+
+
+_RELATIVE = re.compile(r"^J\s*([+-])\s*(\d{1,3})(?:\s+(?:à\s+)?(\d{1,2})[h:](\d{2})?)?$", re.I)
+_ABSOLUTE = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%Y-%m-%d %H:%M:%S")
+
+
+def send_moment(text: str, event_start: dt.datetime | None = None) -> dt.datetime:
+    """When to send, in Paris time: « 2023-01-23 10:00 », « 23/01/2023 10:00 », or relative to the event's day,
+    « J-1 10:00 », « J+1 » (9:00 when no time is given). ValueError in French otherwise."""
+    text = " ".join((text or "").split())
+    found = _RELATIVE.match(text)
+    if found:
+        if event_start is None:
+            raise ValueError(f"« {text} » : l’événement n’a pas de date, indiquez une date et une heure")
+        sign, days, hour, minute = found.groups()
+        day = paris(event_start).date() + dt.timedelta(days=int(days) * (1 if sign == "+" else -1))
+        try:
+            clock_time = dt.time(int(hour or 9), int(minute or 0))
+        except ValueError:
+            raise ValueError(f"« {text} » : heure impossible") from None
+        return dt.datetime.combine(day, clock_time, tzinfo=PARIS)
+    for pattern in _ABSOLUTE:
+        try:
+            return dt.datetime.strptime(text, pattern).replace(tzinfo=PARIS)
+        except ValueError:
+            continue
+    raise ValueError(f"« {text} » : date et heure attendues, par exemple « 2023-01-23 10:00 » ou « J-1 10:00 » "
+                     "(heure de Paris)")

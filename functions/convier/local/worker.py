@@ -108,3 +108,14 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
             t.join()
         raise
     return DrainResult(counts=total, stopped=reason["why"])
+
+
+def tick(sender: Sender, *, now=None, idle_timeout: float = 5.0) -> list:
+    """One turn of the embedded default's worker: fire the schedules whose moment has come (`now` injected in
+    tests), then send what is on the queue (scheduled campaigns, « place libérée » e-mails)."""
+    from convier.services.schedules import fire_due
+
+    fired = fire_due(sender.clients, sender.settings, now=now)
+    if _queue_depth(sender.clients.sqs, sender.settings.queue_url):
+        drain(sender, idle_timeout=idle_timeout)
+    return fired

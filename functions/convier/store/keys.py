@@ -6,6 +6,7 @@
 | `LIST#{list}`      | `SUB#{sid}`       | address, names, attributes, status (+ history), consent        |
 | `SUBSCRIBER#{sid}` | `LIST#{list}`     | membership index: erasure and suppression find every list      |
 | `SUPPRESSED`       | `{sid}`           | reason (bounced, complained, forgotten opt-out), time          |
+| `SCHEDULES`        | `{id}`            | a scheduled send: when (UTC), set by, until it fires           |
 | `CAMPAIGNS`        | `{id}`            | index of campaigns: list, subject, created (lists and erasure) |
 | `CAMPAIGN#{id}`    | `META`            | list, subject, sender, status, audience, event, answers (small)|
 | `CAMPAIGN#{id}`    | `PARTS`           | the rendered parts (HTML, text, calendar), read once per worker|
@@ -25,6 +26,7 @@ from __future__ import annotations
 META = "META"
 CAMPAIGNS = "CAMPAIGNS"
 SUPPRESSED = "SUPPRESSED"
+SCHEDULES = "SCHEDULES"  # SCHEDULES / {campaign id}: a campaign's scheduled send (at, UTC), until it fires
 LIST = "LIST#"
 SUB = "SUB#"
 SUBSCRIBER = "SUBSCRIBER#"
@@ -115,3 +117,7 @@ def audit_key(stamp: str, nonce: str) -> tuple[str, str]:
 
 def signin_key(digest: str) -> tuple[str, str]:
     return SIGNIN, digest
+
+
+def schedule_key(campaign_id: str) -> tuple[str, str]:
+    return SCHEDULES, campaign_id
