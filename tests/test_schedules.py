@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 
 from convier.domain.dates import send_moment
-from convier.handlers.send import sender_for
+from convier.local.outbox import sent_hook
 from convier.local.worker import tick
 from convier.services import campaigns, followups, schedules
+from convier.services.sending import sender_for
 from test_followups import answer_all, ics_of, invitation, outbox, sid, uid
 
 UTC = dt.UTC
@@ -32,7 +33,7 @@ def test_a_rappel_scheduled_two_minutes_ahead_goes_out_then_to_the_confirmed_onl
     rappel = followups.create_followup(c, s, parent, kind="rappel")
     now = dt.datetime.now(UTC).replace(microsecond=0)
     schedules.schedule(c, s, rappel.id, now + dt.timedelta(minutes=2), now=now)
-    sender = sender_for(s, c)
+    sender = sender_for(s, c, on_sent=sent_hook(s.outbox))
     assert tick(sender, now=now + dt.timedelta(minutes=1)) == [] and not outbox(settings, rappel.id)
     fired = tick(sender, now=now + dt.timedelta(minutes=2))
     assert [(f.campaign_id, f.enqueued, f.refused) for f in fired] == [(rappel.id, 1, "")]

@@ -41,10 +41,11 @@ def _background_worker(settings, clients, every: float = 15.0) -> None:
     import logging
     import threading
 
-    from convier.handlers.send import sender_for
+    from convier.cli.campaign import outbox_hook
     from convier.local.worker import tick
+    from convier.services.sending import sender_for
 
-    sender = sender_for(settings, clients)
+    sender = sender_for(settings, clients, on_sent=outbox_hook(settings))
     sender.pause_delay = 2
     stop = threading.Event()
 
