@@ -104,13 +104,16 @@ def send_with_progress(campaign_id, settings, clients, console, expected: int) -
         console.print(f"[yellow]{st.failed} échecs, {st.unknown} inconnus[/] : qui et pourquoi : "
                       f"convier campaign report {campaign_id} ; renvoyer les échecs : "
                       f"convier campaign retry {campaign_id}")
-    if result.stopped:
+    if result.stopped == "interrupted":
+        console.print(f"Envoi interrompu : les envois commencés sont terminés et enregistrés, le reste attend dans "
+                      f"la file ; reprenez avec convier campaign send {campaign_id}")
+    elif result.stopped:
         console.print(f"Envoi arrêté : campagne {STATUS_FR.get(result.stopped, result.stopped)}.")
     if settings.outbox:
         folder = Path(settings.outbox) / campaign_id
         index = write_index(folder, campaign_id)
         console.print(f"Boîte d’envoi : {index.resolve().as_uri()}")
-    return 0
+    return 130 if result.stopped == "interrupted" else 0
 
 
 def _invoke(clients, settings, payload: dict) -> dict:

@@ -8,6 +8,8 @@ the dead-letter queue after the redrive policy's count of receives.
 
 from __future__ import annotations
 
+import json
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +33,8 @@ def sqs_event(messages: list[dict], queue_arn: str, region: str) -> dict:
 @dataclass
 class DrainResult:
     counts: Counts
-    stopped: str = ""  # why it stopped early: "paused", "cancelled"
+    stopped: str = ""  # why it stopped early: "paused", "cancelled", "interrupted" (Ctrl-C or SIGTERM)
+    own: Counts | None = None  # the counts of `campaign_id`'s own recipients (the total covers every campaign)
 
 
 def _queue_depth(sqs, queue_url: str) -> int:
@@ -50,8 +53,13 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
     """
     settings, sqs = sender.settings, sender.clients.sqs
     arn = sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    total, lock, stop = Counts(), threading.Lock(), threading.Event()
+    total, own, lock, stop = Counts(), Counts(), threading.Lock(), threading.Event()
+    interrupted = threading.Event()
     reason = {"why": ""}
+    # An interruption lets each thread finish the recipient it is on (SES call and mark), then hands the rest of
+    # its message back to the queue unclaimed, as the send function does when Lambda runs out of time.
+    time_left = sender.time_left
+    sender.time_left = lambda: 0.0 if interrupted.is_set() else time_left()
 
     # Threads sharing one pacer move in step: started together, they would all finish their messages,
     # then fetch, read and claim the next ones, at the same moment, and the pacer's slots would go by
@@ -90,24 +98,50 @@ def drain(sender: Sender, *, campaign_id: str | None = None, threads: int = 2,
                      for i, m in enumerate(got) if m["MessageId"] in failed]
             if retry:
                 sqs.change_message_visibility_batch(QueueUrl=settings.queue_url, Entries=retry)
+            mine = campaign_id is None or _campaign_of(got[0]) == campaign_id
             with lock:
                 total.add(counts)
-            if on_batch:
+                if mine:
+                    own.add(counts)
+            if on_batch and mine:  # each command's progress counts its own campaign only
                 on_batch(counts)
 
+    def interrupt(signum, frame):
+        interrupted.set()
+        stop.set()
+        reason["why"] = "interrupted"
+        if signum == signal.SIGINT:  # a second Ctrl-C stops at once
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handlers[signum] = signal.signal(signum, interrupt)
     workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(max(1, threads))]
-    for t in workers:
-        t.start()
     try:
+        for t in workers:
+            t.start()
         for t in workers:
             while t.is_alive():
                 t.join(0.2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the second Ctrl-C, or no handler could be installed
+        interrupted.set()
         stop.set()
+        reason["why"] = "interrupted"
         for t in workers:
-            t.join()
-        raise
-    return DrainResult(counts=total, stopped=reason["why"])
+            t.join(30)
+    finally:
+        for signum, previous in handlers.items():
+            signal.signal(signum, previous)
+        sender.time_left = time_left
+    return DrainResult(counts=total, stopped=reason["why"], own=own)
+
+
+def _campaign_of(message: dict) -> str:
+    try:
+        return json.loads(message["Body"]).get("campaign", "")
+    except (ValueError, AttributeError, KeyError):
+        return ""
 
 
 def tick(sender: Sender, *, now=None, idle_timeout: float = 5.0) -> list:
