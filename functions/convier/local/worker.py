@@ -151,5 +151,6 @@ def tick(sender: Sender, *, now=None, idle_timeout: float = 5.0) -> list:
 
     fired = fire_due(sender.clients, sender.settings, now=now)
     if _queue_depth(sender.clients.sqs, sender.settings.queue_url):
-        drain(sender, idle_timeout=idle_timeout)
+        if drain(sender, idle_timeout=idle_timeout).stopped == "interrupted":
+            raise KeyboardInterrupt  # what was started is marked; the caller's loop stops as before
     return fired
