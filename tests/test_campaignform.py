@@ -15,7 +15,7 @@ BASE = {"answer_yes": "1", "answer_no": "1"}
 def test_dates_are_read_in_paris_time_and_answers_from_the_boxes():
     s = settings_from_form({**BASE, "start_date": "2030-01-24", "start_time": "09:00", "end_date": "2030-01-24",
                             "end_time": "17:30", "capacity": "1 500", "place": "Station F"})
-    assert s.event.start == dt.datetime(2030, 1, 24, 8, 0, tzinfo=dt.timezone.utc)
+    assert s.event.start == dt.datetime(2030, 1, 24, 8, 0, tzinfo=dt.UTC)
     assert s.event.end.utcoffset() == dt.timedelta(hours=1) and s.capacity == 1500
     assert s.answers == ("yes", "no") and s.event.place == "Station F"
 
