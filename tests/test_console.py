@@ -113,11 +113,17 @@ def test_campaign_flow_from_a_list_file_to_the_report(console, settings, tmp_pat
 
     report = console.get(f"{preview_path}/reponses.csv")
     assert report.status == 200 and report.body.startswith("\ufeff") and "agent00@exemple.gouv.fr" in report.body
+    sends = console.get(f"{preview_path}/rapport.csv")
+    assert sends.status == 200 and "agent02@exemple.gouv.fr" in sends.body and "envoyé" in sends.body
+    nothing = console.get(f"{preview_path}/renvoyer")
+    assert "Aucun destinataire en échec" in nothing.body and "disabled" in nothing.body
+    retried = console.post(f"{preview_path}/renvoyer", {"csrf": csrf})
+    assert retried.status == 303 and "Rien+%C3%A0+renvoyer" in retried.location
     listing = console.get("/console/campagnes")
     assert "Invitation : la journée" in listing.body and ("terminée" in listing.body or "en cours" in listing.body)
 
     journal = console.get("/console/journal")
-    for word in ("connexion", "import", "création", "envoi de test", "envoi", "export"):
+    for word in ("connexion", "import", "création", "envoi de test", "envoi", "export", "rapport téléchargé"):
         assert f"<td>{word}</td>" in journal.body, word
     entries = audit.recent(settings.clients, settings.settings)
     assert not any("agent0" in str(e) for e in entries)  # never a recipient's address
@@ -145,10 +151,11 @@ def test_redaction_member_gets_403_on_every_send_route(console, settings):
     assert page.status == 200
     csrf = page.csrf()
     for path in ("/console/campagnes/x/envoi", "/console/campagnes/x/suspendre", "/console/campagnes/x/reprendre",
-                 "/console/campagnes/x/annuler", "/console/abonnes/effacer?adresse=a@b.fr"):
+                 "/console/campagnes/x/annuler", "/console/campagnes/x/renvoyer",
+                 "/console/abonnes/effacer?adresse=a@b.fr"):
         assert console.get(path).status == 403, path
     for path in ("/console/campagnes/x/envoi", "/console/campagnes/x/suspendre", "/console/campagnes/x/reprendre",
-                 "/console/campagnes/x/annuler", "/console/abonnes/effacer"):
+                 "/console/campagnes/x/annuler", "/console/campagnes/x/renvoyer", "/console/abonnes/effacer"):
         assert console.post(path, {"csrf": csrf, "adresse": "a@b.fr", "count": "1"}).status == 403, path
     nobody = auth.issue_local(key, email="x@exemple.gouv.fr", groups=())
     console.jar["convier-session"] = nobody

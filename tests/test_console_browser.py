@@ -56,6 +56,16 @@ def click(driver, css: str) -> None:
     replaced(driver, old)
 
 
+def counter(driver) -> str:
+    """The « Envoyés » counter (the refresh may replace it between finding and reading it)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return driver.find_element(By.ID, "compteur-envoyes").text
+    except StaleElementReferenceException:
+        return ""
+
+
 def tab_to(driver, text: str, most: int = 60):
     """Presses Tab until the focused element shows `text` (the keyboard alone reaches it)."""
     body = driver.find_element(By.TAG_NAME, "body")
@@ -116,14 +126,14 @@ def test_the_staff_journey_in_a_browser(browser,  # noqa: F811 (the fixture)
     replaced(driver, old)
     assert driver.current_url.endswith("/suivi")
     deadline = time.monotonic() + 90
-    while driver.find_element(By.ID, "compteur-envoyes").text != "3":  # the page refreshes itself while sending
+    while counter(driver) != "3":  # the page refreshes itself while sending
         assert time.monotonic() < deadline, driver.page_source
         time.sleep(0.5)
     check(driver, "suivi")
 
     report = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "fetch(document.querySelector('a[href$=\"reponses.csv\"]').href).then(r => r.text()).then(done);")
+        "fetch(document.querySelector('a[href$=\"rapport.csv\"]').href).then(r => r.text()).then(done);")
     assert "agent02@exemple.gouv.fr" in report  # (fetch drops the BOM; test_console checks it)
 
     driver.get(f"{base}/console/campagnes/{campaign_id}/annuler")
@@ -134,7 +144,7 @@ def test_the_staff_journey_in_a_browser(browser,  # noqa: F811 (the fixture)
     driver.get(f"{base}/console/abonnes?adresse=agent01@exemple.gouv.fr")
     check(driver, "abonne")
     driver.get(f"{base}/console/journal")
-    for action in ("connexion", "import", "création", "envoi de test", "envoi", "export"):
+    for action in ("connexion", "import", "création", "envoi de test", "envoi", "rapport téléchargé"):
         assert f">{action}<" in driver.page_source, action
     check(driver, "journal")
 

@@ -352,6 +352,48 @@ def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks:
         note(who, "export", campaign=campaign.id, list_name=campaign.list_name, detail=f"réponses, {len(rows)} lignes")
         return download(f"reponses-{campaign.id}.csv", lists.export_text(header, rows))
 
+    @app.get(f"{base}/campagnes/<campaign_id>/rapport.csv")
+    def campaign_report(campaign_id: str):
+        from convier.services.report import report
+
+        who = current()
+        campaign = campaign_of(campaign_id)
+        found = report(clients, settings, campaign.id)
+        note(who, "report", campaign=campaign.id, list_name=campaign.list_name, detail=f"{len(found.rows)} lignes")
+        return download(f"rapport-{campaign.id}.csv", lists.export_text(found.header, found.rows))
+
+    @app.get(f"{base}/campagnes/<campaign_id>/renvoyer")
+    def retry_confirm(campaign_id: str):
+        who = current()
+        who.require(ENVOI)
+        campaign = campaign_of(campaign_id)
+        plan = campaigns.plan_retry(clients, settings, campaign.id)
+        n = len(plan.failed)
+        return page("confirm.html.j2", who, section="campagnes", title="Renvoyer aux échecs", campaign=campaign,
+                    what=(f"{n} destinataire{'s' if n > 1 else ''} en échec recevr{'ont' if n > 1 else 'a'} de nouveau "
+                          "l’invitation. Corrigez d’abord la cause (voir le rapport) ; les autres ne reçoivent rien."
+                          if n else "Aucun destinataire en échec : rien à renvoyer."),
+                    action=f"{base}/campagnes/{quote(campaign.id)}/renvoyer",
+                    button=f"Renvoyer à {n} destinataire{'s' if n > 1 else ''}" if n else "Rien à renvoyer",
+                    danger=False, back=f"{base}/campagnes/{quote(campaign.id)}/suivi", disabled=not n)
+
+    @app.post(f"{base}/campagnes/<campaign_id>/renvoyer")
+    def retry(campaign_id: str):
+        who, _ = post_form()
+        who.require(ENVOI)
+        campaign = campaign_of(campaign_id)
+        try:
+            plan = campaigns.retry(clients, settings, campaign.id)
+        except InputError as exc:
+            return redirect(f"{base}/campagnes/{quote(campaign.id)}/suivi?" + urlencode({"fait": str(exc)}))
+        if plan.sids:
+            note(who, "retry", campaign=campaign.id, list_name=campaign.list_name,
+                 detail=f"{len(plan.sids)} destinataires")
+            hooks.after_send(campaign.id)
+        return redirect(f"{base}/campagnes/{quote(campaign.id)}/suivi?"
+                        + urlencode({"fait": f"Renvoi à {len(plan.sids)} destinataires en échec : en cours."
+                                     if plan.sids else "Rien à renvoyer : aucun échec."}))
+
     @app.get(f"{base}/campagnes/<campaign_id>/<word>")
     def control_confirm(campaign_id: str, word: str):
         if word not in CONTROLS:
