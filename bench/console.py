@@ -60,16 +60,16 @@ def build(settings, clients, n: int) -> str:
                                             campaign_file=str(EXAMPLES / "campagne-journee-cloud.yaml"),
                                             prepare_sender=ensure_sender_identity)
     ddb.batch_write(clients.dynamodb, settings.table,
-                    [records.send_item(campaign.id, sid, records.SENT, sent_at=stamp, message_id="bench")
-                     for sid in sends])
+                    [{"PK": keys.campaign_pk(campaign.id), "SK": keys.send_sk(sid), "state": records.SENT,
+                      "sent_at": stamp} for sid in sends])
     for sid in sends[: n // 4]:
         answers.append(rsvp_item(Rsvp(campaign_id=campaign.id, sid=sid, answer="yes", at=stamp, place="confirmed",
                                       version=1)))
     ddb.batch_write(clients.dynamodb, settings.table, answers)
-    clients.dynamodb.update_item(TableName=settings.table, Key=ddb.key(*keys.campaign_key(campaign.id)),
-                                 UpdateExpression="SET enqueued = :n, #s = :s",
-                                 ExpressionAttributeNames={"#s": "status"},
-                                 ExpressionAttributeValues={":n": {"N": str(n)}, ":s": {"S": records.SENDING}})
+    records.start_sending(clients.dynamodb, settings.table, campaign.id, n, only_from=(records.DRAFT,))
+    for shard in range(records.COUNTER_SHARDS):  # as the send path counts them (bench/campaign.py does the same)
+        share = n // records.COUNTER_SHARDS + (shard < n % records.COUNTER_SHARDS)
+        records.add_counts(clients.dynamodb, settings.table, campaign.id, {"sent": share}, shard=shard)
     return campaign.id
 
 
