@@ -27,8 +27,18 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Exact decoding of the canonical form only: URL-safe alphabet, no padding, nothing the encoder would not
+    write (b64decode would skip extra characters and accept `==`, so a modified link would still open)."""
+    if not text or not set(text) <= _B64URL:
+        raise ValueError("jeton : caractères hors de l'alphabet")
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("jeton : forme non canonique")
+    return raw
 
 
 def _mac(key: bytes, campaign_id: str, sid: str) -> bytes:
@@ -48,7 +58,8 @@ def read_token(token: str, link_keys: tuple[bytes, ...]) -> tuple[str, str] | No
         mac = _unb64(mac_part)
     except (ValueError, TypeError, UnicodeError):
         return None
-    if len(sid) != 2 * _SID_BYTES or not campaign_id or len(campaign_id) > 64:
+    if (len(sid) != 2 * _SID_BYTES or len(mac) != _MAC_BYTES or not campaign_id or len(campaign_id) > 64
+            or not campaign_id.isascii() or not set(campaign_id) <= _B64URL):
         return None
     ok = False
     for key in link_keys:

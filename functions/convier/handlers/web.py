@@ -95,9 +95,9 @@ def make_app(settings: Settings, clients: Clients) -> APIGatewayHttpResolver:
     def not_found(exc: NotFoundError):
         path = app.current_event.path
         for pattern, methods in ROUTES.items():
-            if pattern.match(path):
-                return error(405, Allow=", ".join(methods))
-        return error(404)
+            if pattern.match(path) and app.current_event.http_method not in methods:
+                return error(405, Allow=", ".join(methods + (("HEAD",) if "GET" in methods else ())))
+        return error(404)  # a known method on a path no route takes (a token with other characters): not found
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception):
@@ -118,6 +118,11 @@ def handle(event: dict, context, settings: Settings, clients: Clients) -> dict:
     app = apps.get(id(clients))
     if app is None or app[0] is not clients:
         app = apps[id(clients)] = (clients, make_app(settings, clients))
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if http.get("method") == "HEAD":  # RFC 9110: HEAD wherever GET is, same status and headers, no body
+        event = {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
+        response = app[1].resolve(event, context)
+        return {**response, "body": "", "isBase64Encoded": False}
     return app[1].resolve(event, context)
 
 
