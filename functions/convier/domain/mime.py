@@ -26,6 +26,13 @@ _MARKER = re.compile(r"@@(TOKEN|GREETING|ANSWER)@@")
 CRLF = "\r\n"
 
 
+def marker_line(text: str) -> int:
+    """The 1-based line of the first personalisation marker written in `text` (0 when there is none): only the
+    markers the renderer places may be filled per recipient, or a third-party URL would carry each token."""
+    found = re.search(r"@@\s*(TOKEN|GREETING)\s*@@", text, re.IGNORECASE)
+    return text.count("\n", 0, found.start()) + 1 if found else 0
+
+
 def split_markers(text: str) -> tuple[str, ...]:
     """Literal text and marker names alternating: ('<p>', 'GREETING', '</p>...')."""
     return tuple(_MARKER.split(text))

@@ -104,6 +104,11 @@ def check_mailbox(source: str, key: str, value: str | None) -> str | None:
 
 
 def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
+    from convier.domain.mime import marker_line
+
+    if line := marker_line(text):
+        raise InputError(f"{source}, ligne {line} : « @@TOKEN@@ » et « @@GREETING@@ » sont réservés aux liens "
+                         "personnels que convier place lui-même ; retirez-les du fichier de campagne")
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

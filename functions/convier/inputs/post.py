@@ -176,6 +176,11 @@ def parse_post(text: str, source: str = "<billet>") -> Post:
     """Parse the text of a post; `source` names it in messages."""
     if not text.strip():
         raise PostError(f"{source} : le fichier est vide")
+    from convier.domain.mime import marker_line
+
+    if line := marker_line(text):
+        raise PostError(f"{source}, ligne {line} : « @@TOKEN@@ » et « @@GREETING@@ » sont réservés aux liens "
+                        "personnels que convier place lui-même ; retirez-les du billet")
     match = _FRONT.match(text)
     if not match:
         if re.match(r"\A\ufeff?---[ \t]*\r?\n", text):
