@@ -18,12 +18,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/convier demo
 
-# The browser tests: Debian's chromium and its driver, axe-core (npm) in .cache/ (ignored by git). Quiet, idempotent.
+# The test tools: Debian's chromium and its driver, SpamAssassin (local rules only), axe-core and ical.js (npm) in
+# .cache/ (ignored by git). Quiet, idempotent.
 AXE := .cache/node_modules/axe-core/axe.min.js
+ICALJS := .cache/node_modules/ical.js/dist/ical.js  # Mozilla's parser (Thunderbird): the calendar tests read our .ics with it
 chromium:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v spamassassin >/dev/null || \
+		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver spamassassin >/dev/null; }
 	@test -f $(AXE) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache axe-core@4 >/dev/null; }
+	@test -f $(ICALJS) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache ical.js@2 >/dev/null; }
 
 # The console's look: the État's design system (npm @gouvfr/dsfr, pinned). `make dsfr` installs it into .cache/
 # (its preinstall script only nags about a project file: skipped) and writes the part the console uses into

@@ -79,7 +79,7 @@ def test_campaign_overrides_post(tmp_path):
     campaign.write_text("subject: Objet choisi\nevent:\n  start: 2023-01-24 09:00:00 +01:00\n"
                         "  end: 2023-01-24 17:30:00 +01:00\n  place: Station F\n", encoding="utf-8")
     assert main(["render", SEED, "--campaign", str(campaign), "--out", str(tmp_path / "out")]) == 0
-    text = (tmp_path / "out" / "invitation.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "out" / "invitation.txt").read_text(encoding="utf-8").replace("\u00a0", " ")
     assert "Quand : mardi 24 janvier 2023 de 9 h à 17 h 30" in text and "Où : Station F" in text
     assert read_campaign(campaign).event.start == dt.datetime(2023, 1, 24, 9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 

@@ -46,7 +46,8 @@ def server_pid(home: Path) -> int:
 
 
 def exported(home: Path, name="cloud") -> list[dict]:
-    return list(csv.DictReader(io.StringIO(run(home, "lists", "export", name).stdout)))
+    out = run(home, "lists", "export", name).stdout.removeprefix("\ufeff")
+    return list(csv.DictReader(io.StringIO(out), delimiter=";"))
 
 
 def test_start_reuse_restart_with_replay_stop_and_reset(home):
@@ -111,7 +112,7 @@ def test_forget_removes_the_address_from_the_recording_too(home):
     assert "francois.riviere" not in recorded_text(home)
     assert "celine.girard" in recorded_text(home)
     rows = exported(home)  # the server restarts from the scrubbed recording
-    assert [r["email"] for r in rows] == ["celine.girard@sports.gouv.fr"]
+    assert [r["adresse électronique"] for r in rows] == ["celine.girard@sports.gouv.fr"]
 
 
 def test_endpoint_url_flag_uses_that_server(cli, settings):

@@ -125,3 +125,14 @@ def test_campaign_file_date_wins_over_inference():
     inv = build_invitation(post, settings)
     assert inv.event.when == "mardi 24 janvier 2023 de 9 h à 17 h 30"
     assert not any("déduite" in w for w in inv.warnings)
+
+
+def test_staff_moments_numbers_and_rates_are_french():
+    from convier.domain.dates import decimal, number, sheet_moment, short_moment
+
+    assert short_moment("2026-12-02T02:02:11.123+00:00") == "2 déc. 2026 à 03 h 02"  # winter: UTC+1
+    assert short_moment("2026-07-01T12:00:00+00:00") == "1er juil. 2026 à 14 h 00"  # summer: UTC+2
+    assert short_moment("") == "" and short_moment(None) == ""
+    assert sheet_moment("2026-07-01T12:00:00.456+00:00") == "2026-07-01 14:00:00"
+    assert number(1234) == "1\u202f234" and number(12) == "12" and number(1234567) == "1\u202f234\u202f567"
+    assert decimal(0.2) == "0,2" and decimal(1234.56, 2) == "1\u202f234,56"

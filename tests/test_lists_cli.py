@@ -15,7 +15,7 @@ FILES = ["invites-cloud.csv", "export-tableur.csv", "export-windows-1252.csv"]
 def export(cli, name="cloud") -> list[dict]:
     result = cli("lists", "export", name)
     assert result.code == 0, result.err
-    return list(csv.DictReader(io.StringIO(result.out)))
+    return list(csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff")), delimiter=";"))
 
 
 def import_samples(cli, name="cloud"):
@@ -31,10 +31,10 @@ def test_the_three_sample_files_give_13_subscribers_with_accents_intact(cli, set
     assert ("François", "Rivière") in names and ("Céline", "Girard") in names
     assert ("Noël", "García") in names and ("Héloïse", "Roux") in names  # tags stripped
     assert ("Lucie", "Bonnet") in names
-    addresses = {r["email"].lower() for r in rows}
+    addresses = {r["adresse électronique"].lower() for r in rows}
     assert "jean.dupont@dgfip.finances.gouv.fr" in addresses and "ops+cloud@numerique.gouv.fr" in addresses
     assert "sophie.lefebvre@culture.gouv.fr" in addresses  # trimmed
-    yann = next(r for r in rows if r["email"] == "yann.le-gall@mer.gouv.fr")
+    yann = next(r for r in rows if r["adresse électronique"] == "yann.le-gall@mer.gouv.fr")
     assert yann["organisation"] == "Secrétariat d'État\nchargé de la Mer"
     counts = subscribers.count_by_status(settings.clients.dynamodb, settings.settings.table, "cloud")
     assert counts["subscribed"] == 13
@@ -68,7 +68,7 @@ def test_changed_rows_are_updated_and_empty_cells_erase_nothing(cli, tmp_path):
     changed.write_text("courriel;prénom;nom;service\nceline.girard@sports.gouv.fr;;Girard-Roy;SG\n", encoding="utf-8")
     result = cli("lists", "import", "l", changed)
     assert "mis à jour : 1" in result.out and "inchangés : 0" in result.out
-    celine = next(r for r in export(cli, "l") if r["email"] == "celine.girard@sports.gouv.fr")
+    celine = next(r for r in export(cli, "l") if r["adresse électronique"] == "celine.girard@sports.gouv.fr")
     assert (celine["prénom"], celine["nom"], celine["service"]) == ("Céline", "Girard-Roy", "SG")
 
 
@@ -89,8 +89,8 @@ def test_a_suppressed_address_is_added_without_being_sendable(cli, settings):
     subscribers.suppress(c.dynamodb, s.table, "celine.girard@sports.gouv.fr", subscribers.BOUNCED, id_key=c.keys.id_key)
     result = cli("lists", "import", "l", LISTS / "export-windows-1252.csv")
     assert "ligne 3 : adresse bloquée" in result.out
-    statuses = {r["email"]: r["statut"] for r in export(cli, "l")}
-    assert statuses["celine.girard@sports.gouv.fr"] == subscribers.BOUNCED
+    statuses = {r["adresse électronique"]: r["statut"] for r in export(cli, "l")}
+    assert statuses["celine.girard@sports.gouv.fr"] == subscribers.STATUS_FR[subscribers.BOUNCED]
 
 
 def test_an_unreadable_file_exits_non_zero_and_writes_nothing(cli, settings, tmp_path):
@@ -115,13 +115,14 @@ def test_export_to_a_file_reads_back_the_same(cli, tmp_path):
     assert cli("lists", "export", "cloud", "--out", out).code == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # spreadsheets read UTF-8 with a BOM
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith("email,prénom,nom,statut,")
-    assert header.endswith("source du consentement,date du consentement")
+    assert header.startswith("adresse électronique;prénom;nom;statut;")
+    assert header.endswith("source du consentement;date du consentement")
     again = cli("lists", "import", "copie", out)
     assert "ajoutés : 8" in again.out and "rejetés : 0" in again.out
-    assert [r["email"] for r in export(cli, "copie")] == [r["email"] for r in export(cli, "cloud")]
+    addresses = [r["adresse électronique"] for r in export(cli, "cloud")]
+    assert [r["adresse électronique"] for r in export(cli, "copie")] == addresses
     rows = export(cli, "copie")
-    assert "statut" not in rows[0] or rows[0]["statut"] == "subscribed"
+    assert rows[0]["statut"] == "inscrit"
     assert set(rows[0]) == set(export(cli, "cloud")[0])  # no column turned into an attribute
 
 
@@ -188,3 +189,28 @@ def test_forget_leaves_no_trace_of_the_address(cli, settings):
     assert "riviere" not in (folder / "index.html").read_text().lower()
     again = cli("subscribers", "forget", address)
     assert "rien à effacer" in again.out
+
+
+def test_export_opens_in_french_excel_with_paris_times(cli, settings, tmp_path):
+    import re
+
+    from convier.domain.dates import sheet_moment
+
+    s, c = settings
+    source = tmp_path / "l.csv"
+    source.write_text("email;prénom;tél\nanne@exemple.gouv.fr;Anne;+33 1 40 00 00 00\n", encoding="utf-8")
+    cli("lists", "import", "l", source)
+    out = tmp_path / "export.csv"
+    assert cli("lists", "export", "l", "--out", out).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    (row,) = rows
+    assert list(row)[:4] == ["adresse électronique", "prénom", "nom", "statut"] and row["statut"] == "inscrit"
+    stored = next(subscribers.iter_subscribers(c.dynamodb, s.table, "l")).consent_at
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row["date du consentement"])
+    assert row["date du consentement"] == sheet_moment(stored)
+    assert row["tél"] == "'+33 1 40 00 00 00"  # Excel would compute it
+    again = cli("lists", "import", "copie", out)
+    assert "ajoutés : 1" in again.out and "rejetés : 0" in again.out
+    copy = next(subscribers.iter_subscribers(c.dynamodb, s.table, "copie"))
+    assert copy.attributes == {"tél": "+33 1 40 00 00 00"} and copy.first_name == "Anne"

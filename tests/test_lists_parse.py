@@ -171,14 +171,14 @@ def test_markup_in_names_is_stripped_and_reported():
 
 @pytest.mark.parametrize("data", [b"", b"   \n\r\n  ", b"\xef\xbb\xbf"])
 def test_empty_file(data):
-    with pytest.raises(InputError, match="vide.csv : fichier vide"):
+    with pytest.raises(InputError, match="vide.csv, ligne 1 : fichier vide"):
         parse(data, "vide.csv")
 
 
 def test_binary_file():
-    with pytest.raises(InputError, match="liste.xlsx : fichier binaire"):
+    with pytest.raises(InputError, match="liste.xlsx, ligne 1 : fichier binaire"):
         parse(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)), "liste.xlsx")
-    with pytest.raises(InputError, match="image.png : fichier binaire"):
+    with pytest.raises(InputError, match="image.png, ligne 1 : fichier binaire"):
         parse(bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 10, "image.png")
 
 

@@ -29,9 +29,9 @@ def test_ten_thousand_rows(cli, settings, tmp_path):
         out.write("pas-une-adresse;Rejet;X;Y\r\n")  # line ROWS + 1
     result = cli("lists", "import", "grande", path)
     assert result.code == 0, result.err
-    assert f"ajoutés : {ROWS - 2}" in result.out
+    assert f"ajoutés : {ROWS - 2:,}".replace(",", "\u202f") in result.out
     assert f"ligne {ROWS} : doublon de la ligne 3" in result.out
     assert f"ligne {ROWS + 1} : pas d'arobase" in result.out
     assert subscribers.count_by_status(c.dynamodb, s.table, "grande")["subscribed"] == ROWS - 2
     again = cli("lists", "import", "grande", path)
-    assert f"inchangés : {ROWS - 2}" in again.out and "ajoutés : 0" in again.out
+    assert f"inchangés : {ROWS - 2:,}".replace(",", "\u202f") in again.out and "ajoutés : 0" in again.out

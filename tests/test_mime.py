@@ -64,7 +64,7 @@ def test_headers_of_the_contract(template):
     assert msg["Date"]
     unsubscribe = msg["List-Unsubscribe"]
     assert f"<https://invitations.numerique.gouv.fr/unsubscribe/{token}>" in unsubscribe
-    assert "<mailto:cloud@numerique.gouv.fr?subject=unsubscribe%20" in unsubscribe
+    assert "mailto:" not in unsubscribe  # no monitored mailbox in this template (see below)
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["Feedback-ID"].startswith("20230101-abcdef:")
     assert "a@b.fr" not in unsubscribe and "a%40b.fr" not in raw.decode()
@@ -83,3 +83,53 @@ def test_fold_ics_keeps_utf8_whole():
     folded = fold_ics(line)
     assert all(len(chunk.encode()) <= 75 for chunk in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line
+
+
+def _qp_lines(raw: bytes) -> list[str]:
+    """Every line of the quoted-printable parts, as sent."""
+    lines, in_qp, in_body = [], False, False
+    for line in raw.decode("ascii").split("\r\n"):
+        if line.startswith("--=_"):
+            in_qp = in_body = False
+        elif line.lower() == "content-transfer-encoding: quoted-printable":
+            in_qp = True
+        elif in_qp and not in_body and line == "":
+            in_body = True
+        elif in_qp and in_body:
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("first_name", ["Héloïse", "",
+                                        "Marie-Éléonore-Anne-Charlotte-Joséphine-Geneviève-Béatrice de la Tour",
+                                        "é" * 120])
+def test_every_encoded_line_fits_76_characters_after_personalisation(template, first_name):
+    for campaign_id in ("20230101-abcdef", "c" * 64):  # the longest campaign id a token may carry
+        sid = subscriber_id("heloise.roux@sante.gouv.fr", b"i" * 32)
+        token = make_token(campaign_id, sid, KEYS)
+        raw = build_message(template, prepare(template), to_address="heloise.roux@sante.gouv.fr",
+                            first_name=first_name, token=token, subscriber_id=sid)
+        lines = _qp_lines(raw)
+        assert len(lines) > 100
+        too_long = [line for line in lines if len(line) > 76]
+        assert not too_long, (len(too_long), max(map(len, too_long)))
+        msg = message_from_bytes(raw, policy=policy.default)
+        html, text, _ = personalise(template, token, first_name)
+        got = {kind: body.replace("\r\n", "\n") for kind, body in parts(msg).items()}
+        assert got["text/html"] == html.replace("\r\n", "\n") and got["text/plain"] == text.replace("\r\n", "\n")
+
+
+def test_list_unsubscribe_carries_mailto_only_to_a_monitored_mailbox(template):
+    import dataclasses
+
+    sid = subscriber_id("a@b.fr", b"i" * 32)
+    token = make_token(template.campaign_id, sid, KEYS)
+    plain = message_from_bytes(build_message(template, prepare(template), to_address="a@b.fr", token=token),
+                               policy=policy.default)
+    assert plain["List-Unsubscribe"] == f"<https://invitations.numerique.gouv.fr/unsubscribe/{token}>"
+    monitored = dataclasses.replace(template, unsubscribe_mailbox="desinscription@numerique.gouv.fr")
+    msg = message_from_bytes(build_message(monitored, prepare(monitored), to_address="a@b.fr", token=token),
+                             policy=policy.default)
+    assert msg["List-Unsubscribe"] == (f"<https://invitations.numerique.gouv.fr/unsubscribe/{token}>, "
+                                       f"<mailto:desinscription@numerique.gouv.fr?subject=unsubscribe%20{token}>")
+    assert "cloud@numerique.gouv.fr" not in msg["List-Unsubscribe"]

@@ -49,14 +49,14 @@ def test_legacy_event_date_key_and_bom():
 
 @pytest.mark.parametrize("name,expected", [
     ("invalid-yaml.md", "invalid-yaml.md, ligne 4 : en-tête YAML invalide"),
-    ("no-title.md", "no-title.md : le billet n’a pas de titre"),
-    ("no-front-matter.md", "no-front-matter.md : pas d’en-tête YAML"),
-    ("unclosed-front-matter.md", "unclosed-front-matter.md : en-tête YAML non fermé"),
-    ("empty.md", "empty.md : le fichier est vide"),
+    ("no-title.md", "no-title.md, ligne 1 : le billet n’a pas de titre"),
+    ("no-front-matter.md", "no-front-matter.md, ligne 1 : pas d’en-tête YAML"),
+    ("unclosed-front-matter.md", "unclosed-front-matter.md, ligne 1 : en-tête YAML non fermé"),
+    ("empty.md", "empty.md, ligne 1 : le fichier est vide"),
     ("not-utf8.md", "not-utf8.md, ligne 2 : le fichier n’est pas en UTF-8"),
-    ("list-front-matter.md", "list-front-matter.md : l’en-tête YAML doit être un ensemble de clés"),
-    ("text-front-matter.md", "text-front-matter.md : l’en-tête YAML doit être un ensemble de clés"),
-    ("does-not-exist.md", "does-not-exist.md : lecture impossible"),
+    ("list-front-matter.md", "list-front-matter.md, ligne 2 : l’en-tête YAML doit être un ensemble de clés"),
+    ("text-front-matter.md", "text-front-matter.md, ligne 2 : l’en-tête YAML doit être un ensemble de clés"),
+    ("does-not-exist.md", "does-not-exist.md, ligne 1 : lecture impossible : fichier ou dossier introuvable"),
 ])
 def test_broken_posts_function_and_cli(name, expected, tmp_path, capsys):
     path = FIXTURES / name
@@ -78,7 +78,7 @@ def test_cli_missing_campaign_file(tmp_path, capsys):
     code = main(["render", str(SEED), "--campaign", str(tmp_path / "absent.yaml"),
                  "--out", str(tmp_path / "out")])
     err = " ".join(capsys.readouterr().err.split())
-    assert code != 0 and "absent.yaml : lecture impossible" in err and "Traceback" not in err
+    assert code != 0 and "absent.yaml, ligne 1 : lecture impossible" in err and "Traceback" not in err
 
 
 def test_a_file_with_a_byte_order_mark():

@@ -33,7 +33,7 @@ def ok_page(response, status=200):
 def export(cli, campaign_id) -> list[dict]:
     result = cli("rsvps", "export", campaign_id)
     assert result.code == 0, result.err
-    return list(csv.DictReader(io.StringIO(result.out)))
+    return list(csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff")), delimiter=";"))
 
 
 def rsvp_items(settings, campaign_id):
@@ -54,11 +54,13 @@ def test_rsvp_from_an_outbox_email_get_changes_nothing_post_is_exported(cli, set
     body = ok_page(call(settings, event("web-rsvp-get.json", links["token"])))
     assert "L’État dans le nuage" in body and "mardi 24 janvier 2023" in body
     assert 'value="yes" checked' in body  # ?answer=yes preselects it
+    pending = "Votre réponse n’est pas encore enregistrée"
+    assert pending in body and body.index(pending) < body.index('<button type="submit"')  # says the 2nd click matters
     assert rsvp_items(settings, campaign_id) == []  # GET changes nothing
     body = ok_page(call(settings, form({"answer": "yes"}, event("web-rsvp-post.json", links["token"]))))
     assert "Votre réponse est enregistrée" in body and "event.ics" in body
     assert "calendar.google.com" in body and "outlook.office.com" in body
-    rows = {r["email"]: r for r in export(cli, campaign_id)}
+    rows = {r["adresse électronique"]: r for r in export(cli, campaign_id)}
     answered = [r for r in rows.values() if r["réponse"]]
     assert len(answered) == 1 and answered[0]["réponse"] == "oui" and answered[0]["place"] == "confirmée"
     assert answered[0]["répondu le"].startswith("20")
@@ -66,6 +68,7 @@ def test_rsvp_from_an_outbox_email_get_changes_nothing_post_is_exported(cli, set
     body = ok_page(call(settings, event("web-rsvp-get.json", links["token"], rawQueryString="",
                                        queryStringParameters=None)))
     assert "Votre réponse actuelle" in body and "Je participe" in body
+    assert pending not in body
 
 
 def test_answer_changes_are_kept_with_their_time_last_one_wins(settings, sent):
@@ -88,7 +91,7 @@ def test_the_calendar_parses_and_carries_the_event_date(settings, sent):
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     cal = Calendar.from_ical(text)
     (vevent,) = cal.walk("VEVENT")
-    assert str(vevent["UID"]) == f"{campaign_id}@convier"
+    assert str(vevent["UID"]) == "seed-journee-cloud-2023-20230124@numerique.gouv.fr"  # the event's, not the campaign's
     start = vevent.decoded("DTSTART")
     assert start.isoformat().startswith("2023-01-24")
     assert f"/rsvp/{token}" in str(vevent["URL"])

@@ -69,6 +69,7 @@ class Settings:
     configuration_set: str = DEFAULT_CONFIGURATION_SET
     public_url: str = ""
     sender: str = ""
+    unsubscribe_mailbox: str = ""  # a monitored address for mailto: unsubscriptions (none by default)
     send_rate: float | None = None  # e-mails/s for all workers together; None: read the SES quota
     workers: int = 1  # how many send workers run at once (the SQS event source's maximum concurrency)
     secret_id: str = ""  # Secrets Manager secret holding Keys as JSON (AWS)
@@ -98,6 +99,7 @@ class Settings:
             configuration_set=env.get("CONVIER_CONFIGURATION_SET", DEFAULT_CONFIGURATION_SET),
             public_url=env.get("CONVIER_PUBLIC_URL", "").rstrip("/"),
             sender=env.get("CONVIER_SENDER", ""),
+            unsubscribe_mailbox=env.get("CONVIER_UNSUBSCRIBE_MAILBOX", ""),
             send_rate=float(rate) if rate else None,
             workers=int(env.get("CONVIER_WORKERS") or 1),
             secret_id=env.get("CONVIER_SECRET_ID", ""),
@@ -117,6 +119,7 @@ class Settings:
             "CONVIER_CONFIGURATION_SET": self.configuration_set,
             "CONVIER_PUBLIC_URL": self.public_url,
             "CONVIER_SENDER": self.sender,
+            "CONVIER_UNSUBSCRIBE_MAILBOX": self.unsubscribe_mailbox,
             "CONVIER_SEND_RATE": "" if self.send_rate is None else str(self.send_rate),
             "CONVIER_WORKERS": str(self.workers),
             "CONVIER_SECRET_ID": self.secret_id,

@@ -10,29 +10,37 @@ from rich.console import Console
 
 from convier.errors import InputError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # the terminal wraps lines, rich never cuts a phrase
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def cmd_render(args) -> int:
     from convier.inputs.campaignfile import read_campaign
     from convier.inputs.post import read_post
     from convier.render.invitation import build_invitation
-    from convier.render.preview import write_preview
+    from convier.render.preview import FILES, PREVIEW, SAMPLE_RECIPIENT, write_preview
 
     post = read_post(args.post)
     settings = read_campaign(args.campaign)
-    rendered = write_preview(build_invitation(post, settings), Path(args.out))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}, ligne 1 : --out doit être un dossier, c’est un fichier")
+    rendered = write_preview(build_invitation(post, settings), out)
     for warning in rendered.warnings:
-        err.print(f"[yellow]attention[/] : {warning}")
+        err.print("[yellow]attention[/] : ", end="")
+        err.print(f"{post.source}, {warning}" if warning.line else str(warning), markup=False)
     console.print(f"Invitation rendue dans [bold]{args.out}[/] :")
-    for name in ("invitation.html", "invitation.txt", "invitation.mjml", "invitation.eml"):
-        console.print(f"  {Path(args.out) / name}")
+    for name in FILES:
+        console.print(f"  {out / name}")
+    console.print(f"Aperçu pour « {SAMPLE_RECIPIENT[0]} » (salutation et liens d’exemple), à ouvrir :")
+    console.print((out / PREVIEW).resolve().as_uri(), markup=False)
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="convier", description="Invitations e-mail : rendu, listes, campagnes, réponses.")
+    from convier.cli.argparse_fr import Parser
+
+    p = Parser(prog="convier", description="Invitations e-mail : rendu, listes, campagnes, réponses.")
     from convier.cli import lists as lists_cli
 
     lists_cli.add_global_options(p)
@@ -84,11 +92,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        err.print(f"[red]erreur[/] : {exc}", soft_wrap=True)
+        err.print("[red]erreur[/] : ", end="", soft_wrap=True)
+        err.print(str(exc), soft_wrap=True, markup=False)
+        return 2
+    except OSError as exc:  # a file or folder the command writes or reads, outside the input readers
+        from convier.errors import os_reason
+
+        where = f"{exc.filename}, ligne 1 : " if exc.filename else ""
+        err.print("[red]erreur[/] : ", end="", soft_wrap=True)
+        err.print(f"{where}{os_reason(exc)}", soft_wrap=True, markup=False)
         return 2
     except KeyboardInterrupt:
         err.print("interrompu")
         return 130
+    except Exception as exc:  # never a traceback for staff: the details go to the log
+        import logging
+        import os
+
+        if os.environ.get("CONVIER_DEBUG"):
+            raise
+
+        logging.getLogger("convier").exception("erreur inattendue")
+        err.print("[red]erreur inattendue[/] : ", end="", soft_wrap=True)
+        err.print(f"{type(exc).__name__} ; détails dans le journal convier.log du dossier d’état "
+                  "(signalez-la à l’équipe convier)", soft_wrap=True, markup=False)
+        return 1
 
 
 if __name__ == "__main__":

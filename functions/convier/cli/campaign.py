@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from convier.domain.dates import decimal, number, short_moment
 from convier.errors import InputError
 from convier.services import campaigns
 from convier.services.lifecycle import STATUS_FR
@@ -37,7 +38,7 @@ def cmd_create(args, console, err) -> int:
     settings, clients = _resolve(args)
     campaign, size = campaigns.create_campaign(clients, settings, post_path=args.post, list_name=args.list,
                                                campaign_file=args.campaign, prepare_sender=sender_preparer(settings))
-    console.print(f"Campagne créée pour la liste « {campaign.list_name} » ({size} abonnés)")
+    console.print(f"Campagne créée pour la liste « {campaign.list_name} » ({number(size)} abonnés)")
     console.print(f"  Objet : {campaign.template.subject}")
     console.print(f"  Expéditeur : {campaign.template.sender}")
     console.print(f"  Événement : {campaign.event.get('when') or 'sans date'}"
@@ -98,10 +99,10 @@ def send_with_progress(campaign_id, settings, clients, console, expected: int) -
         task = progress.add_task("Envoi", total=total)
         result = drain(sender, campaign_id=campaign_id, on_batch=lambda c: advance(progress, task, c))
     st = campaigns.status(clients, settings, campaign_id)
-    console.print(f"Envoyés : {st.sent} · ignorés (désinscrits, supprimés) : {st.skipped} · échecs : {st.failed}"
-                  f" · inconnus : {st.unknown} · campagne {st.label}")
+    console.print(f"Envoyés : {number(st.sent)} · ignorés (désinscrits, supprimés) : {number(st.skipped)} · "
+                  f"échecs : {number(st.failed)} · inconnus : {number(st.unknown)} · campagne {st.label}")
     if st.failed or st.unknown:
-        console.print(f"[yellow]{st.failed} échecs, {st.unknown} inconnus[/] : qui et pourquoi : "
+        console.print(f"[yellow]{number(st.failed)} échecs, {number(st.unknown)} inconnus[/] : qui et pourquoi : "
                       f"convier campaign report {campaign_id} ; renvoyer les échecs : "
                       f"convier campaign retry {campaign_id}")
     if result.stopped == "interrupted":
@@ -131,21 +132,22 @@ def status_table(st: campaigns.Status) -> Table:
     table.add_column(style="bold")
     table.add_column(justify="right")
     rows = [("Objet", c.template.subject), ("Liste", c.list_name), ("Destinataires", st.audience),
+            ("Créée le", short_moment(c.created_at) or "—"),
             ("Envoyés", st.sent), ("Ignorés", st.skipped), ("Échecs", st.failed), ("Inconnus", st.unknown),
-            ("En file", st.queued), ("Débit moyen", f"{st.rate:.1f}/s")]
+            ("En file", st.queued), ("Débit moyen", f"{decimal(st.rate)}/s")]
     if st.rsvps is not None:
         r = st.rsvps
         rows += [("Réponses : je participe", r["yes"]), ("  liste d’attente", r["waiting"]),
                  ("  je ne participe pas", r["no"]), ("  peut-être", r["maybe"]), ("  sans réponse", r["none"])]
         if c.capacity:
-            rows.append(("  places", f"{r['yes']} / {c.capacity}"))
+            rows.append(("  places", f"{number(r['yes'])} / {number(c.capacity)}"))
     if any(st.feedback.values()):  # SES feedback (a deployed stack)
         f = st.feedback
         rows += [("Retours SES : remis", f["delivered"]), ("  rebonds définitifs", f["bounced"]),
                  ("  rebonds temporaires", f["soft_bounced"]), ("  plaintes", f["complained"]),
                  ("  rejetés", f["rejected"])]
     for label, value in rows:
-        table.add_row(label, str(value))
+        table.add_row(label, number(value) if isinstance(value, int) else str(value))
     return table
 
 
@@ -263,11 +265,11 @@ def _control(action: str, done_fr: str, refused_fr: str):
 def cmd_list(args, console, err) -> int:
     settings, clients = _resolve(args)
     table = Table(title="Campagnes")
-    for col in ("Identifiant", "Liste", "Objet", "État", "Créée le"):
+    for col in ("Identifiant", "Liste", "Objet", "État", "Créée le (heure de Paris)"):
         table.add_column(col)
     for item in campaigns.list_campaigns(clients, settings):
         table.add_row(item["SK"], item.get("list", ""), item.get("subject", ""),
-                      STATUS_FR.get(item["status"], item["status"]), item.get("created_at", "")[:16])
+                      STATUS_FR.get(item["status"], item["status"]), short_moment(item.get("created_at")))
     console.print(table)
     return 0
 
@@ -309,19 +311,21 @@ def register(sub, console, err) -> None:
     p = sub.add_parser("campaign", help="crée, teste, envoie et suit une campagne d’invitations")
     cs = p.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
     c = cs.add_parser("create", help="rend le billet une fois et enregistre la campagne (affiche son identifiant)")
-    c.add_argument("--post", required=True, metavar="BILLET")
-    c.add_argument("--list", required=True, metavar="LISTE")
+    c.add_argument("--post", required=True, metavar="BILLET", help="billet Jekyll (markdown avec en-tête YAML)")
+    c.add_argument("--list", required=True, metavar="LISTE",
+                   help="liste de diffusion destinataire (convier lists show)")
     c.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML")
     c.set_defaults(func=bind(cmd_create))
     t = cs.add_parser("test", help="envoie des exemplaires de test, sans toucher aux compteurs")
-    t.add_argument("id", metavar="ID")
-    t.add_argument("--to", required=True, nargs="+", metavar="EMAIL")
+    t.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
+    t.add_argument("--to", required=True, nargs="+", metavar="EMAIL",
+                   help="une ou plusieurs adresses qui reçoivent l’exemplaire de test")
     t.set_defaults(func=bind(cmd_test))
     s = cs.add_parser("send", help="envoie la campagne à la liste (une seule fois par abonné)")
-    s.add_argument("id", metavar="ID")
+    s.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     s.set_defaults(func=bind(cmd_send))
     st = cs.add_parser("status", help="où en est l’envoi : envoyés, ignorés, échecs, inconnus, en file, débit")
-    st.add_argument("id", metavar="ID")
+    st.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     st.add_argument("--watch", action="store_true", help="suit l’envoi avec une barre de progression")
     st.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     st.set_defaults(func=bind(cmd_status))
@@ -330,7 +334,7 @@ def register(sub, console, err) -> None:
             ("resume", "reprise", "elle n’est pas en pause", "reprend un envoi suspendu"),
             ("cancel", "annulée", "elle est déjà terminée ou annulée", "annule définitivement l’envoi")):
         a = cs.add_parser(action, help=help_)
-        a.add_argument("id", metavar="ID")
+        a.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
         a.set_defaults(func=bind(_control(action, done, refused)))
     rp = cs.add_parser("report", help="un rang par destinataire : état, raison, heure, retour de SES (CSV)")
     rp.add_argument("id", metavar="ID")

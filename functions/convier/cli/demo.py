@@ -48,6 +48,8 @@ def run(args, console, err) -> int:
                                        clients.keys.id_key, source=f"fichier {path.name}")
             console.print(f"Liste « {DEMO_LIST} » ← {path.name} : {report.added} ajoutés, "
                           f"{report.unchanged} inchangés, {report.rejected} rejetés")
+            for rejected in report.file.rejected:
+                console.print(f"    ligne {rejected.line} rejetée : {rejected.reason}")
         campaign, size = campaigns.create_campaign(clients, settings, post_path=str(folder / POST),
                                                    list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE),
                                                    prepare_sender=sender_preparer(settings))

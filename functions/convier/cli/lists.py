@@ -12,7 +12,8 @@ from rich.table import Table
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-PROGRESS_FROM = 2000  # rows: a progress bar from this size on
+PROGRESS_AFTER = 2.0  # seconds: an import that takes longer shows its progress
+PROGRESS_EVERY = 5.0  # seconds between two progress lines when stderr is not a terminal
 
 
 def _resolve(args):
@@ -31,7 +32,8 @@ def cmd_import(args) -> int:
     from convier.inputs import listfile
     from convier.services import lists
 
-    parsed = listfile.read(args.file)  # InputError before anything is written
+    with err.status(f"lecture de {args.file}…"):  # shown on a terminal only
+        parsed = listfile.read(args.file)  # InputError before anything is written
     settings, clients = _resolve(args)
     source = f"fichier {Path(args.file).name}"
     with _progress(len(parsed.rows)) as progress:
@@ -41,28 +43,42 @@ def cmd_import(args) -> int:
 
 
 class _progress:
-    """A rich progress bar on large files, on a terminal; a no-op otherwise."""
+    """Progress of the writes once an import has taken more than PROGRESS_AFTER seconds: a rich bar on a
+    terminal, otherwise a line on stderr every PROGRESS_EVERY seconds (logs of a script)."""
 
-    def __init__(self, rows: int):
-        self.bar = None
-        if rows >= PROGRESS_FROM and err.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    def __init__(self, rows: int, clock=None):
+        import time
 
-            self.bar = Progress(TextColumn("écriture"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=err, transient=True)
-            self.task = self.bar.add_task("import", total=rows)
+        self.clock = clock or time.monotonic
+        self.started = self.clock()
+        self.rows, self.total, self.done, self.bar, self.last_line = rows, rows, 0, None, None
 
     def __enter__(self):
-        if self.bar:
-            self.bar.start()
         return self
 
+    def _late(self) -> bool:
+        return self.clock() - self.started >= PROGRESS_AFTER
+
     def __call__(self, total: int | None = None, advance: int = 0) -> None:
-        if self.bar:
-            if total is not None:
-                self.bar.update(self.task, total=max(total, 1))
-            if advance:
-                self.bar.advance(self.task, advance)
+        from convier.domain.dates import number
+
+        if total is not None:
+            self.total = max(total, 1)
+        self.done += advance
+        if not self._late():
+            return
+        if err.is_terminal:
+            if self.bar is None:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+                self.bar = Progress(TextColumn("écriture"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                    console=err, transient=True)
+                self.task = self.bar.add_task("import", total=self.total, completed=self.done)
+                self.bar.start()
+            self.bar.update(self.task, total=self.total, completed=self.done)
+        elif self.last_line is None or self.clock() - self.last_line >= PROGRESS_EVERY:
+            self.last_line = self.clock()
+            err.print(f"import : {number(self.done)} / {number(self.total)} abonnés écrits…")
 
     def __exit__(self, *exc):
         if self.bar:
@@ -73,11 +89,13 @@ def print_import(report) -> None:
     f = report.file
     console.print(f"Import de [bold]{f.name}[/] dans la liste [bold]{report.list_name}[/] "
                   f"({f.encoding}, séparateur {_separator(f.delimiter)}, {_plural(f.records, 'ligne')} de données) :")
-    console.print(f"  ajoutés : {report.added}")
-    console.print(f"  mis à jour : {report.updated}")
-    console.print(f"  inchangés : {report.unchanged}")
-    console.print(f"  doublons dans le fichier : {report.duplicated}")
-    console.print(f"  rejetés : {report.rejected}")
+    from convier.domain.dates import number
+
+    console.print(f"  ajoutés : {number(report.added)}")
+    console.print(f"  mis à jour : {number(report.updated)}")
+    console.print(f"  inchangés : {number(report.unchanged)}")
+    console.print(f"  doublons dans le fichier : {number(report.duplicated)}")
+    console.print(f"  rejetés : {number(report.rejected)}")
     for r in f.rejected:
         console.print(f"    [red]ligne {r.line}[/] : {r.reason}")
     for d in f.duplicates:
@@ -109,17 +127,19 @@ def cmd_export(args) -> int:
     from convier.services import lists
 
     settings, clients = _resolve(args)
+    from convier.domain.exports import write_csv, write_csv_file
+
     header, rows = lists.export_list(clients, settings, args.list)
     if args.out and args.out != "-":
-        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
-            lists.write_export(out, header, rows)
+        write_csv_file(args.out, header, rows)
         err.print(f"{_plural(len(rows), 'abonné')} exporté(s) dans {args.out}")
     else:
-        lists.write_export(sys.stdout, header, rows)
+        write_csv(sys.stdout, header, rows)
     return 0
 
 
 def cmd_show(args) -> int:
+    from convier.domain.dates import number, short_moment
     from convier.services import lists
     from convier.store import subscribers
 
@@ -135,8 +155,9 @@ def cmd_show(args) -> int:
     table.add_column("total", justify="right")
     table.add_column("dernier import")
     for summary in found:
-        table.add_row(summary.name, *(str(summary.counts.get(s, 0)) for s in subscribers.STATUSES), str(summary.total),
-                      f"{summary.last_import_at[:16].replace('T', ' ')} {summary.last_import_source}".strip())
+        table.add_row(summary.name, *(number(summary.counts.get(s, 0)) for s in subscribers.STATUSES),
+                      number(summary.total),
+                      f"{short_moment(summary.last_import_at)} {summary.last_import_source}".strip())
     console.print(table)
     return 0
 
@@ -177,6 +198,22 @@ def cmd_forget(args) -> int:
         console.print("  blocage (rebond ou plainte) supprimé")
     for (where, unit, what), count in done.elsewhere.items():
         console.print(f"  {where} : {_plural(count, unit)} {what}")
+    return 0
+
+
+def cmd_unsubscribe(args) -> int:
+    from convier.errors import InputError
+    from convier.services import lists
+
+    settings, clients = _resolve(args)
+    done = lists.unsubscribe_address(clients, settings, args.email, list_name=args.list)
+    for name in done.changed:
+        console.print(f"Désinscrit de la liste « {name} » (abonné {done.sid}) : aucun envoi ne lui part plus.")
+    for name, status in done.already:
+        console.print(f"Liste « {name} » : déjà {_status(status)}, rien à changer.")
+    if not done.changed and not done.already:
+        where = f"dans la liste « {args.list} »" if args.list else "dans aucune liste"
+        raise InputError(f"l’adresse {args.email} n’est inscrite {where} (voir convier lists export)")
     return 0
 
 
@@ -224,8 +261,15 @@ def cmd_local_reset(args) -> int:
                   "signature (les liens déjà envoyés ne fonctionneront plus) et boîte d'envoi :")
     for path in files:
         console.print(f"  {path}{'/' if path.is_dir() else ''}")
-    if not args.yes and sys.stdin.isatty():
-        if console.input("Confirmer ? [o/N] ").strip().lower() not in ("o", "oui", "y", "yes"):
+    if not args.yes:
+        if not sys.stdin.isatty():  # a script: nothing is erased without an explicit --yes
+            console.print("Rien n'a été effacé : confirmez avec convier local reset --yes.")
+            return 1
+        try:
+            answer = console.input("Tout effacer ? Tapez « oui » pour confirmer : ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer not in ("o", "oui", "y", "yes"):
             console.print("Rien n'a été effacé.")
             return 1
     embedded.reset(home)
@@ -254,18 +298,23 @@ def register(sub) -> None:
     p.add_argument("file", metavar="FICHIER", help="fichier CSV avec une colonne email / courriel")
     p.set_defaults(func=cmd_import)
     p = lists_sub.add_parser("export", help="exporte une liste en CSV (adresse, noms, statut, attributs, consentement)")
-    p.add_argument("list", metavar="LISTE")
+    p.add_argument("list", metavar="LISTE", help="nom de la liste à exporter")
     p.add_argument("--out", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
     p.set_defaults(func=cmd_export)
     p = lists_sub.add_parser("show", help="effectifs par statut d'une liste, ou de toutes")
-    p.add_argument("list", metavar="LISTE", nargs="?")
+    p.add_argument("list", metavar="LISTE", nargs="?", help="une liste (défaut : toutes)")
     p.set_defaults(func=cmd_show)
 
-    subs_p = sub.add_parser("subscribers", help="abonnés : effacement (RGPD)")
+    subs_p = sub.add_parser("subscribers", help="abonnés : désinscription, effacement (RGPD)")
     subs_sub = subs_p.add_subparsers(dest="subscribers_command", required=True, metavar="ACTION")
     p = subs_sub.add_parser("forget", help="efface une adresse de toutes les listes et de toutes les campagnes")
-    p.add_argument("email", metavar="ADRESSE")
+    p.add_argument("email", metavar="ADRESSE", help="l’adresse électronique à effacer partout")
     p.set_defaults(func=cmd_forget)
+    p = subs_sub.add_parser("unsubscribe", help="désinscrit une adresse (demande reçue par courriel ou autrement), "
+                                                "comme son lien de désinscription")
+    p.add_argument("email", metavar="ADRESSE", help="l’adresse électronique à désinscrire")
+    p.add_argument("--list", metavar="LISTE", help="une seule liste (défaut : toutes les listes où elle figure)")
+    p.set_defaults(func=cmd_unsubscribe)
 
     local_p = sub.add_parser("local", help="le serveur local par défaut (moto) et son dossier d'état")
     local_sub = local_p.add_subparsers(dest="local_command", required=True, metavar="ACTION")
@@ -274,5 +323,5 @@ def register(sub) -> None:
     p = local_sub.add_parser("stop", help="arrête le serveur local (les données restent)")
     p.set_defaults(func=cmd_local_stop)
     p = local_sub.add_parser("reset", help="arrête le serveur local et efface tout son état")
-    p.add_argument("--yes", "-y", action="store_true", help="sans demander confirmation")
+    p.add_argument("--yes", "-y", action="store_true", help="efface sans demander confirmation (scripts)")
     p.set_defaults(func=cmd_local_reset)

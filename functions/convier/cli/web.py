@@ -61,19 +61,18 @@ def _background_worker(settings, clients, every: float = 15.0) -> None:
 
 def cmd_export(args, console, err) -> int:
     from convier.cli.target import resolve
+    from convier.domain.exports import write_csv, write_csv_file
     from convier.services import campaigns, rsvp
-    from convier.services.lists import write_export
 
     settings, clients = resolve(args)
     campaign = campaigns.require(clients, settings, args.id)
     header, rows = rsvp.export_rows(clients.dynamodb, settings.table, campaign)
     if args.out and args.out != "-":
-        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
-            write_export(out, header, rows)
+        write_csv_file(args.out, header, rows)
         answered = sum(1 for r in rows if r[4])
         err.print(f"{len(rows)} abonnés exportés dans {args.out}, dont {answered} avec une réponse")
     else:
-        write_export(sys.stdout, header, rows)
+        write_csv(sys.stdout, header, rows)
     return 0
 
 

@@ -151,3 +151,50 @@ def send_moment(text: str, event_start: dt.datetime | None = None) -> dt.datetim
             continue
     raise ValueError(f"« {text} » : date et heure attendues, par exemple « 2023-01-23 10:00 » ou « J-1 10:00 » "
                      "(heure de Paris)")
+
+
+# --- moments staff read: terminal tables, exports ------------------------------------------------
+
+SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+
+def parse_moment(value) -> dt.datetime | None:
+    """A stored time stamp (ISO 8601, with or without offset; naive is UTC) or a datetime; None if unreadable."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value or "").strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def short_moment(value) -> str:
+    """ "2 déc. 2026 à 03 h 02", in Paris time (stored stamps are UTC); "" when there is none."""
+    moment = parse_moment(value)
+    if moment is None:
+        return ""
+    local = moment.astimezone(PARIS)
+    day = f"{day_number(local.day)} {SHORT_MONTHS[local.month - 1]} {local.year}"
+    return f"{day} à {local.hour:02d} h {local.minute:02d}"
+
+
+def sheet_moment(value) -> str:
+    """ "2026-12-02 03:02:11" in Paris time, no milliseconds nor offset: what a French spreadsheet reads as a date."""
+    moment = parse_moment(value)
+    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+NNBSP = "\u202f"  # narrow no-break space: thousands separator and before ; ! ? in French
+
+
+def number(n: int) -> str:
+    """1234567 -> "1 234 567" (narrow no-break spaces, as the Imprimerie nationale writes them)."""
+    return f"{int(n):,}".replace(",", NNBSP)
+
+
+def decimal(x: float, places: int = 1) -> str:
+    """0.2 -> "0,2"; 1234.5 -> "1 234,5"."""
+    whole, _, frac = f"{x:,.{places}f}".partition(".")
+    return whole.replace(",", NNBSP) + ("," + frac if frac else "")

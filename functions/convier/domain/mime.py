@@ -135,18 +135,20 @@ class MessageTemplate:
     public_url: str
     reply_to: str = ""
     list_id: str = ""
+    unsubscribe_mailbox: str = ""  # a monitored address: only then does List-Unsubscribe carry a mailto:
 
     @classmethod
-    def from_parts(cls, *, campaign_id, sender, subject, html, text, ics, public_url, reply_to="", list_id=""):
+    def from_parts(cls, *, campaign_id, sender, subject, html, text, ics, public_url, reply_to="", list_id="",
+                   unsubscribe_mailbox=""):
         return cls(campaign_id=campaign_id, sender=sender, subject=subject, html=split_markers(html),
                    text=split_markers(text), ics=split_markers(ics), public_url=public_url.rstrip("/"),
-                   reply_to=reply_to, list_id=list_id)
+                   reply_to=reply_to, list_id=list_id, unsubscribe_mailbox=unsubscribe_mailbox)
 
     def to_dict(self) -> dict:
         return {"campaign_id": self.campaign_id, "sender": self.sender, "subject": self.subject,
                 "html": "".join(_joined(self.html)), "text": "".join(_joined(self.text)),
                 "ics": "".join(_joined(self.ics)), "public_url": self.public_url, "reply_to": self.reply_to,
-                "list_id": self.list_id}
+                "list_id": self.list_id, "unsubscribe_mailbox": self.unsubscribe_mailbox}
 
     @classmethod
     def from_dict(cls, data: dict) -> MessageTemplate:
@@ -172,14 +174,35 @@ def _qp(data: str) -> str:
     return binascii.b2a_qp(data.encode(), istext=True).decode("ascii").replace("\n", CRLF).replace("\r\r\n", CRLF)
 
 
+QP_LINE = 76  # RFC 2045: encoded lines of at most 76 characters, the soft break's "=" included
+
+
+def _closed(encoded: str) -> str:
+    """Quoted-printable text ended by a soft line break, its last line cut so that none passes 76 characters."""
+    head, sep, last = encoded.rpartition(CRLF)
+    lines = []
+    while len(last) > QP_LINE - 1:
+        cut = QP_LINE - 1
+        while "=" in last[cut - 2:cut]:  # never cut an =XX escape
+            cut -= 1
+        lines.append(last[:cut] + "=")
+        last = last[cut:]
+    return head + sep + CRLF.join(lines + [last]) + "=" + CRLF
+
+
+def qp_value(value: str) -> str:
+    """A marker's value, encoded on lines of its own (between soft breaks) by `build_message`."""
+    return _closed(_qp(value))
+
+
 def encode_segments(segments: tuple[str, ...]) -> tuple[str, ...]:
     """Literal segments quoted-printable-encoded once, each closed by a soft line break.
 
-    A marker's value then starts on a line of its own, so per recipient only
-    the few bytes of each value are encoded; the decoded text is exactly the
-    filled template (soft breaks vanish on decoding).
+    A marker's value (`qp_value`) then has lines of its own, so per recipient only the few bytes of
+    each value are encoded, and no line passes 76 characters whatever the token or the name; the
+    decoded text is exactly the filled template (soft breaks vanish on decoding).
     """
-    return tuple(_qp(part) + "=" + CRLF if i % 2 == 0 else part for i, part in enumerate(segments))
+    return tuple(_closed(_qp(part)) if i % 2 == 0 else part for i, part in enumerate(segments))
 
 
 def _split_ics(segments: tuple[str, ...]) -> tuple[str, tuple[str, ...], str]:
@@ -225,6 +248,16 @@ def prepare(template: MessageTemplate) -> Prepared:
                     text_qp=encode_segments(template.text), ics=_split_ics(template.ics))
 
 
+def list_unsubscribe(template: MessageTemplate, url: str, token: str) -> str:
+    """The HTTPS one-click link (RFC 8058, what Gmail and Yahoo require); a mailto: only to a monitored mailbox,
+    never to the sender (a no-reply address nobody reads)."""
+    value = f"<{url}>"
+    mailbox = _clean_line(template.unsubscribe_mailbox).strip()
+    if mailbox:
+        value += f", <mailto:{mailbox}?subject=unsubscribe%20{token}>"
+    return value
+
+
 def links(public_url: str, token: str) -> dict[str, str]:
     """The recipient's own links; the token carries no address."""
     return {
@@ -259,8 +292,9 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
     """
     hello = greeting(first_name)
     answer = _clean_line(answer)
-    html_values = {"TOKEN": token, "GREETING": _qp(html.escape(hello)), "ANSWER": _qp(html.escape(answer))}
-    text_values = {"TOKEN": token, "GREETING": _qp(hello), "ANSWER": _qp(answer)}
+    html_values = {"TOKEN": qp_value(token), "GREETING": qp_value(html.escape(hello)),
+                   "ANSWER": qp_value(html.escape(answer))}
+    text_values = {"TOKEN": html_values["TOKEN"], "GREETING": qp_value(hello), "ANSWER": qp_value(answer)}
     head_ics, marked_ics, tail_ics = prepared.ics
     urls = links(template.public_url, token)
     message_id = message_id or (f"<{template.campaign_id}.{subscriber_id or secrets.token_hex(6)}."
@@ -274,8 +308,7 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
         f"To: {mailbox(to_name, to_address)}", CRLF,
         f"Date: {date or formatdate(usegmt=True)}", CRLF,
         f"Message-ID: {message_id}", CRLF,
-        f"List-Unsubscribe: <{urls['unsubscribe']}>, "
-        f"<mailto:{template.sender_address}?subject=unsubscribe%20{token}>", CRLF,
+        f"List-Unsubscribe: {list_unsubscribe(template, urls['unsubscribe'], token)}", CRLF,
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click", CRLF,
         f'Content-Type: multipart/mixed; boundary="{mixed}"', CRLF,
         CRLF,

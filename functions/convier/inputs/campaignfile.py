@@ -13,10 +13,8 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
-import yaml
-
-from convier.errors import InputError
-from convier.inputs.post import yaml_error
+from convier.errors import InputError, os_error
+from convier.inputs import yamltext
 
 ANSWERS = ("yes", "no", "maybe")
 DEFAULT_SITE_URL = "https://www.numerique.gouv.fr"
@@ -37,6 +35,7 @@ class CampaignSettings:
     subject: str | None = None
     sender: str | None = None
     reply_to: str | None = None
+    unsubscribe_mailbox: str | None = None  # a mailbox someone reads: List-Unsubscribe then offers mailto:
     public_url: str | None = None
     site_url: str = DEFAULT_SITE_URL
     event: EventSettings = field(default_factory=EventSettings)
@@ -45,12 +44,28 @@ class CampaignSettings:
     source: str = ""
 
 
-_KEYS = {"subject", "sender", "reply_to", "public_url", "site_url", "event", "capacity", "answers"}
+_KEYS = {"subject", "sender", "reply_to", "unsubscribe_mailbox", "public_url", "site_url", "event", "capacity",
+         "answers"}
 _EVENT_KEYS = {"start", "end", "place", "address", "online_url"}
 
 
-def _fail(source: str, key: str, why: str) -> InputError:
-    return InputError(f"{source} : « {key} » {why}")
+class _Where:
+    """« fichier, ligne N » for a key of the file (its own line, else its parent's, else line 1)."""
+
+    def __init__(self, source: str, lines: dict[str, int] | None = None):
+        self.source, self.lines = source, lines or {}
+
+    def __call__(self, key: str) -> str:
+        if not self.lines:  # a form (the console): the field name says where
+            return self.source
+        while key and key not in self.lines:
+            key = key.rpartition(".")[0]
+        return f"{self.source}, ligne {self.lines.get(key, 1)}"
+
+
+def _fail(source, key: str, why: str) -> InputError:
+    where = source(key) if isinstance(source, _Where) else source
+    return InputError(f"{where} : « {key} » {why}")
 
 
 def _moment(source: str, key: str, value) -> dt.datetime | None:
@@ -63,7 +78,8 @@ def _moment(source: str, key: str, value) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise _fail(source, key, f"n’est pas une date (attendu : 2023-01-24 09:00:00 +01:00), reçu {value!r}") from None
+        raise _fail(source, key, f"n’est pas une date possible (écrivez par exemple 2023-01-24 09:00:00 +01:00), "
+                                 f"reçu {value!r}") from None
 
 
 def _string(source: str, key: str, value) -> str | None:
@@ -103,32 +119,47 @@ def check_mailbox(source: str, key: str, value: str | None) -> str | None:
     return value
 
 
+def _bare_address(source, key: str, value) -> str | None:
+    """An address alone (it goes inside <mailto:…>)."""
+    text = check_mailbox(source, key, _string(source, key, value))
+    if text is None:
+        return None
+    name, address = parseaddr(text)
+    if name or address != text.strip() or any(c in address for c in "<>?&, "):
+        raise _fail(source, key, f"doit être une adresse seule (ex. desinscription@numerique.gouv.fr), reçu {text!r}")
+    return address
+
+
 def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
     from convier.domain.mime import marker_line
 
     if line := marker_line(text):
         raise InputError(f"{source}, ligne {line} : « @@TOKEN@@ » et « @@GREETING@@ » sont réservés aux liens "
                          "personnels que convier place lui-même ; retirez-les du fichier de campagne")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(yaml_error(exc, source, first_line=1, what="YAML invalide")) from None
+    data, lines = yamltext.load(text, source, first_line=1, what="YAML invalide")
+    data = {} if data is None else data
+    name = source
+    source = _Where(name, lines)
     if not isinstance(data, dict):
-        raise InputError(f"{source} : le fichier de campagne doit être un ensemble de clés")
+        raise InputError(f"{name}, ligne 1 : le fichier de campagne doit être un ensemble de clés (subject: …, "
+                         "event: …)")
     return campaign_from_dict(data, source)
 
 
-def campaign_from_dict(data: dict, source: str = "<campagne>") -> CampaignSettings:
-    """The same checks for the keys as they come from a form (the console) as from a YAML file."""
+def campaign_from_dict(data: dict, source="<campagne>") -> CampaignSettings:
+    """The same checks for the keys as they come from a form (the console) as from a YAML file (with lines)."""
+    source = source if isinstance(source, _Where) else _Where(str(source))
+    name = source.source
     unknown = sorted(set(map(str, data)) - _KEYS)
     if unknown:
-        raise InputError(f"{source} : clé inconnue « {unknown[0]} » (clés possibles : {', '.join(sorted(_KEYS))})")
+        raise InputError(f"{source(unknown[0])} : clé inconnue « {unknown[0]} » "
+                         f"(clés possibles : {', '.join(sorted(_KEYS))})")
     event = data.get("event") or {}
     if not isinstance(event, dict):
         raise _fail(source, "event", "doit être un ensemble de clés (start, end, place, address, online_url)")
     unknown = sorted(set(map(str, event)) - _EVENT_KEYS)
     if unknown:
-        raise InputError(f"{source} : clé inconnue « event.{unknown[0]} » "
+        raise InputError(f"{source('event.' + unknown[0])} : clé inconnue « event.{unknown[0]} » "
                          f"(clés possibles : {', '.join(sorted(_EVENT_KEYS))})")
     capacity = data.get("capacity")
     if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1):
@@ -147,6 +178,7 @@ def campaign_from_dict(data: dict, source: str = "<campagne>") -> CampaignSettin
         subject=_string(source, "subject", data.get("subject")),
         sender=check_mailbox(source, "sender", _string(source, "sender", data.get("sender"))),
         reply_to=check_mailbox(source, "reply_to", _string(source, "reply_to", data.get("reply_to"))),
+        unsubscribe_mailbox=_bare_address(source, "unsubscribe_mailbox", data.get("unsubscribe_mailbox")),
         public_url=_url(source, "public_url", data.get("public_url")),
         site_url=_url(source, "site_url", data.get("site_url")) or DEFAULT_SITE_URL,
         event=EventSettings(
@@ -157,7 +189,7 @@ def campaign_from_dict(data: dict, source: str = "<campagne>") -> CampaignSettin
         ),
         capacity=capacity,
         answers=tuple(dict.fromkeys(answers)),
-        source=source,
+        source=name,
     )
 
 
@@ -168,7 +200,8 @@ def read_campaign(path: str | Path | None) -> CampaignSettings:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError(f"{path} : lecture impossible ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} : le fichier n’est pas en UTF-8") from None
+        raise os_error(path, exc) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}, ligne {line} : le fichier n’est pas en UTF-8 (enregistrez-le en UTF-8)") from None
     return parse_campaign(text, str(path))

@@ -20,8 +20,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from convier.domain.exports import unprotect
 from convier.domain.ids import normalise_address
-from convier.errors import InputError
+from convier.errors import InputError, os_error
 
 EMAIL, FIRST, LAST, FULL, IGNORED = "email", "first_name", "last_name", "full_name", "ignored"
 
@@ -110,15 +111,19 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "UTF-8 (avec BOM)"
         except UnicodeDecodeError as exc:
-            raise InputError(f"{name} : encodage UTF-8 annoncé mais octet invalide à la position {exc.start}") from exc
+            line = data[:3 + exc.start].count(b"\n") + 1
+            raise InputError(f"{name}, ligne {line} : encodage UTF-8 annoncé (BOM) mais octet invalide ; "
+                             "réenregistrez le fichier en « CSV UTF-8 »") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name} : encodage UTF-16 annoncé mais texte illisible") from exc
+        except UnicodeDecodeError:
+            raise InputError(f"{name}, ligne 1 : encodage UTF-16 annoncé mais texte illisible ; "
+                             "réenregistrez le fichier en « CSV UTF-8 »") from None
     head = data[:SAMPLE]
     if b"\x00" in head or len(CONTROL.findall(head.decode("latin-1"))) > max(3, len(head) // 100):
-        raise InputError(f"{name} : fichier binaire (tableur .xlsx ou .ods, image ?) ; enregistrez-le au format CSV")
+        raise InputError(f"{name}, ligne 1 : fichier binaire (tableur .xlsx ou .ods, image ?) ; "
+                         "enregistrez-le au format CSV")
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -130,7 +135,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 
         best = from_bytes(data).best()
         if best is None:
-            raise InputError(f"{name} : encodage des caractères non reconnu ; "
+            raise InputError(f"{name}, ligne 1 : encodage des caractères non reconnu ; "
                              "enregistrez le fichier en CSV UTF-8") from None
         text, encoding = str(best), best.encoding
     return text, encoding
@@ -163,10 +168,21 @@ def records(text: str, delimiter: str):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"ligne {previous + 1} : CSV illisible ({exc})") from exc
+            raise InputError(f"ligne {previous + 1} : CSV illisible ({_csv_french(exc)})") from None
         start, previous = previous + 1, reader.line_num
         if any(f.strip() for f in fields):
             yield start, fields
+
+
+def _csv_french(exc: csv.Error) -> str:
+    text = str(exc)
+    if "NUL" in text or "null byte" in text:
+        return "caractère nul dans le texte"
+    if "field larger than field limit" in text:
+        return "champ trop long : un guillemet ouvert et jamais fermé ?"
+    if "new-line character seen in unquoted field" in text:
+        return "retour à la ligne dans une valeur sans guillemets"
+    return "guillemets mal appariés"
 
 
 def clean_name(value: str) -> tuple[str, bool]:
@@ -218,17 +234,19 @@ def french_reason(message: str) -> str:
 def parse(data: bytes, name: str = "fichier") -> ListFile:
     """The whole file, or InputError when it cannot be read at all (nothing partial)."""
     if not data.strip():
-        raise InputError(f"{name} : fichier vide")
+        raise InputError(f"{name}, ligne 1 : fichier vide (attendu : une ligne d'en-têtes, « email », puis une "
+                         "adresse par ligne)")
     text, encoding = decode(data, name)
     if not text.strip():
-        raise InputError(f"{name} : fichier vide")
+        raise InputError(f"{name}, ligne 1 : fichier vide (attendu : une ligne d'en-têtes, « email », puis une "
+                         "adresse par ligne)")
     delimiter = sniff_delimiter(text)
     try:
         found = list(records(text, delimiter))
     except InputError as exc:
         raise InputError(f"{name}, {exc}") from exc
     if not found:
-        raise InputError(f"{name} : aucune ligne")
+        raise InputError(f"{name}, ligne 1 : aucune ligne de données")
     header_line, header = found[0]
     roles = [role_of(h) for h in header]
     if EMAIL not in roles:
@@ -247,6 +265,7 @@ def parse(data: bytes, name: str = "fichier") -> ListFile:
     seen: dict[str, int] = {}
     email_index = roles.index(EMAIL)
     for line, fields in body:
+        fields = [unprotect(f) for f in fields]  # our own exports protect formula-like cells
         if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
             result.rejected.append(Rejected(line, f"{len(fields)} champs au lieu de {len(header)} : séparateur "
                                                   "dans une valeur sans guillemets ?",
@@ -306,10 +325,6 @@ def read(path: str | Path) -> ListFile:
     path = Path(path)
     try:
         data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{path} : fichier introuvable") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{path} : c'est un dossier, pas un fichier") from exc
     except OSError as exc:
-        raise InputError(f"{path} : lecture impossible ({exc.strerror})") from exc
+        raise os_error(path, exc) from None
     return parse(data, str(path))

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from convier.errors import InputError
+from convier.errors import InputError, Notice, os_error
+from convier.inputs import yamltext
+from convier.inputs.yamltext import yaml_error  # noqa: F401  (campaignfile and others import it from here)
 
 
 class PostError(InputError):
@@ -60,7 +60,9 @@ class Post:
     info_fields: tuple[InfoField, ...] = ()
     show_map: bool = True
     redirect: str = ""
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    body_line: int = 1  # the file line where the body starts (after the closing « --- »)
+    lines: dict = field(default_factory=dict, compare=False)  # front-matter key -> file line
+    warnings: tuple[Notice, ...] = field(default=(), compare=False)
 
 
 _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
@@ -80,7 +82,9 @@ def _one_line(value) -> str:
     return re.sub(r"\s+", " ", _text(value))
 
 
-def _timestamp(value, key: str, warnings: list[str]) -> dt.datetime | None:
+def _timestamp(value, key: str, warnings: list, where: str = "", line: int | None = None) -> dt.datetime | None:
+    """A front-matter date; `where` is « fichier, ligne N » for messages. A date-shaped value that is not a real
+    day (2025-02-30) is an error; other unreadable text (corrupted real posts) a warning."""
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -88,13 +92,18 @@ def _timestamp(value, key: str, warnings: list[str]) -> dt.datetime | None:
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day)
     else:
+        text = str(value).strip()
         try:
-            moment = dt.datetime.fromisoformat(str(value).strip())
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
-            warnings.append(f"{key} : date illisible ({value!r}), ignorée")
+            if _DATE_LIKE.match(text):
+                raise PostError(f"{where} : « {key} » : date impossible « {text} » (mois de 1 à 12, jour qui existe "
+                                f"dans le mois) ; écrivez par exemple {DATE_EXAMPLE}") from None
+            warnings.append(Notice("date", f"{key} : date illisible ({text!r}), ignorée (attendu : {DATE_EXAMPLE})",
+                                   line))
             return None
     if moment.year < 1990:
-        warnings.append(f"{key} : date invraisemblable ({value}), ignorée")
+        warnings.append(Notice("date", f"{key} : date invraisemblable ({value}), ignorée", line))
         return None
     return moment
 
@@ -147,35 +156,17 @@ def _strings(value) -> tuple[str, ...]:
     return tuple(s for s in (_one_line(v) for v in value) if s)
 
 
-_YAML_PROBLEMS = (
-    ("end of stream", "guillemet ouvert et jamais fermé"),
-    ("mapping values are not allowed", "« : » inattendu ; mettez la valeur entre guillemets"),
-    ("cannot start any token", "caractère interdit à cet endroit (une tabulation ? indentez avec des espaces)"),
-    ("expected <block end>", "indentation incohérente"),
-    ("could not find expected ':'", "« : » manquant après une clé"),
-    ("found duplicate anchor", "ancre en double"),
-    ("found undefined alias", "alias « * » inconnu"),
-)
-
-
 _KINDS = {"list": "une liste", "str": "un simple texte", "int": "un nombre", "float": "un nombre", "bool": "un booléen"}
 
-
-def yaml_error(exc: yaml.YAMLError, source: str, first_line: int, what: str) -> str:
-    """A YAML error in French, with the file line where the faulty construct begins.
-
-    `first_line` is the file line of the YAML's first line (2 under a post's opening « --- »)."""
-    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-    where = f", ligne {mark.line + first_line}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    french = next((fr for key, fr in _YAML_PROBLEMS if key in problem), "")
-    return f"{source}{where} : {what} ({french + ' ; ' if french else ''}{problem})"
+_DATE_LIKE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}")
+DATE_EXAMPLE = "2026-12-02 09:30:00 +01:00"
 
 
 def parse_post(text: str, source: str = "<billet>") -> Post:
     """Parse the text of a post; `source` names it in messages."""
     if not text.strip():
-        raise PostError(f"{source} : le fichier est vide")
+        raise PostError(f"{source}, ligne 1 : le fichier est vide (un billet commence par « --- », "
+                        "puis title: …, puis « --- » et le texte)")
     from convier.domain.mime import marker_line
 
     if line := marker_line(text):
@@ -184,32 +175,40 @@ def parse_post(text: str, source: str = "<billet>") -> Post:
     match = _FRONT.match(text)
     if not match:
         if re.match(r"\A\ufeff?---[ \t]*\r?\n", text):
-            raise PostError(f"{source} : en-tête YAML non fermé (la ligne « --- » qui le termine manque)")
-        raise PostError(f"{source} : pas d’en-tête YAML (le billet doit commencer par une ligne « --- »)")
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise PostError(yaml_error(exc, source, first_line=2, what="en-tête YAML invalide")) from None
+            raise PostError(f"{source}, ligne 1 : en-tête YAML non fermé (ajoutez la ligne « --- » qui le termine)")
+        raise PostError(f"{source}, ligne 1 : pas d’en-tête YAML (le billet doit commencer par une ligne « --- », "
+                        "puis title: …, puis « --- »)")
+    meta, lines = yamltext.load(match.group(1), source, first_line=2, what="en-tête YAML invalide",
+                                 error=PostError)
+    meta = {} if meta is None else meta
     if not isinstance(meta, dict):
-        raise PostError(f"{source} : l’en-tête YAML doit être un ensemble de clés "
+        raise PostError(f"{source}, ligne 2 : l’en-tête YAML doit être un ensemble de clés "
                         f"(title: …, date: …), pas {_KINDS.get(type(meta).__name__, type(meta).__name__)}")
+
+    def at(key: str) -> str:
+        return f"{source}, ligne {lines.get(key, 1)}"
+
     title = _one_line(meta.get("title"))
     if not title:
-        raise PostError(f"{source} : le billet n’a pas de titre (clé « title » absente ou vide)")
+        raise PostError(f"{at('title')} : le billet n’a pas de titre (ajoutez title: « Le titre » dans l’en-tête)")
 
     warnings: list[str] = []
-    start = _timestamp(meta.get("event_start_date", meta.get("event_date")), "event_start_date", warnings)
-    end = _timestamp(meta.get("event_end_date"), "event_end_date", warnings)
+    start_key = "event_start_date" if "event_start_date" in meta else "event_date"
+    start = _timestamp(meta.get(start_key), start_key, warnings, at(start_key), lines.get(start_key))
+    end = _timestamp(meta.get("event_end_date"), "event_end_date", warnings, at("event_end_date"),
+                     lines.get("event_end_date"))
     if start and end and end < start:
-        warnings.append(f"event_end_date ({end}) est antérieure au début ({start}) : fin ignorée")
+        warnings.append(Notice("date", f"event_end_date ({end}) est antérieure au début ({start}) : fin ignorée",
+                               lines.get("event_end_date")))
         end = None
+    date = _timestamp(meta.get("date"), "date", warnings, at("date"), lines.get("date"))
     published = meta.get("published", True)
     return Post(
         source=source,
         title=title,
         body=text[match.end():],
         chapeau=_text(meta.get("chapeau-text")),
-        date=_timestamp(meta.get("date"), "date", warnings),
+        date=date,
         published=published is not False and str(published).lower() != "false",
         categories=_strings(meta.get("categories")) or _strings(meta.get("categorie")),
         tags=_strings(meta.get("tags")),
@@ -222,6 +221,8 @@ def parse_post(text: str, source: str = "<billet>") -> Post:
         info_fields=_info_fields(meta.get("champs_informations")),
         show_map=meta.get("afficher_la_carte", True) is not False,
         redirect=_text(meta.get("redirection") or meta.get("redirection-interne")),
+        body_line=text[:match.end()].count("\n") + 1,
+        lines=lines,
         warnings=tuple(warnings),
     )
 
@@ -231,7 +232,7 @@ def read_post(path: str | Path) -> Post:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise PostError(f"{path} : lecture impossible ({exc.strerror})") from None
+        raise PostError(str(os_error(path, exc))) from None
     return parse_post(decode_post(raw, str(path)), str(path))
 
 

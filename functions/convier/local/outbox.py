@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import html
 from email import message_from_binary_file, policy
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+from convier.domain.dates import short_moment
+
+
+def _paris(date_header) -> str:
+    try:
+        return short_moment(parsedate_to_datetime(str(date_header))) if date_header else ""
+    except (TypeError, ValueError):
+        return str(date_header)
 
 
 def write_message(folder: Path, sid: str, raw: bytes, html_text: str) -> None:
@@ -37,7 +47,7 @@ def write_index(folder: Path, title: str = "") -> Path:
             "<tr><td>{to}</td><td>{subject}</td><td>{date}</td><td><a href=\"{html}\">aperçu</a> · "
             "<a href=\"{eml}\">.eml</a></td></tr>".format(
                 to=html.escape(str(msg["To"] or "")), subject=html.escape(str(msg["Subject"] or "")),
-                date=html.escape(str(msg["Date"] or "")), html=html.escape(preview.name), eml=html.escape(eml.name)))
+                date=html.escape(_paris(msg["Date"])), html=html.escape(preview.name), eml=html.escape(eml.name)))
     page = f"""<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Boîte d’envoi — {html.escape(title or folder.name)}</title>
 <style>body{{font-family:Arial,Helvetica,sans-serif;margin:2rem;color:#161616}}
@@ -46,7 +56,7 @@ th{{background:#f6f6f6}}a{{color:#000091}}</style></head>
 <body><h1>Boîte d’envoi locale</h1>
 <p>Campagne <strong>{html.escape(title or folder.name)}</strong> : {len(rows)} message(s) envoyé(s)
 par le SES local (moto). Rien n’est parti sur Internet.</p>
-<table><thead><tr><th scope="col">Destinataire</th><th scope="col">Objet</th><th scope="col">Date</th>
+<table><thead><tr><th scope="col">Destinataire</th><th scope="col">Objet</th><th scope="col">Date (heure de Paris)</th>
 <th scope="col">Message</th></tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from convier.domain import dates
 from convier.domain.event import Event
+from convier.errors import Notice
 from convier.inputs.campaignfile import DEFAULT_SENDER, CampaignSettings
 from convier.inputs.post import Image, InfoField, Post
 from convier.render.body import render_body, render_inline
@@ -34,7 +35,8 @@ class Invitation:
     capacity: int | None
     answers: tuple[str, ...]
     source: str
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    unsubscribe_mailbox: str = ""
+    warnings: tuple[Notice, ...] = field(default=(), compare=False)  # kind, message, line: `campaign check` shows them
 
 
 def _all_day(start: dt.datetime, end: dt.datetime | None) -> bool:
@@ -57,7 +59,7 @@ def preheader(chapeau: str, fallback: str) -> str:
     return text[:PREHEADER_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event | None:
+def _event(post: Post, settings: CampaignSettings, warnings: list[Notice]) -> Event | None:
     ev = settings.event
     start = ev.start or post.event_start
     end = ev.end if ev.start or ev.end else post.event_end
@@ -70,20 +72,30 @@ def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event
             start = dt.datetime.combine(first, dt.time(0, 0), tzinfo=dates.PARIS)
             end = dt.datetime.combine(last, dt.time(0, 0), tzinfo=dates.PARIS) if last != first else None
             all_day = True
-            warnings.append(f"date de l’événement déduite du texte « {inferred} » : "
-                            f"{dates.date_range(first, last)}, sans horaire "
-                            "(précisez event.start dans le fichier de campagne)")
+            warnings.append(Notice("date_inferred", f"date de l’événement déduite du texte « {inferred} » : "
+                                   f"{dates.date_range(first, last)}, sans horaire (précisez event.start dans le "
+                                   "fichier de campagne)", post.lines.get("title")))
     else:
         all_day = _all_day(start, end)
     place = ev.place or post.place
     address = ev.address or post.address
     if start is None and not (place or address or ev.online_url):
         return None
+    start_line = None if ev.start else post.lines.get("event_start_date", post.lines.get("event_date"))
     if start is None:
-        warnings.append("aucune date d’événement : ni dans le billet, ni dans le fichier de campagne")
-    elif not all_day and dates.paris(start).hour < 7:
-        warnings.append(f"heure de début inhabituelle : {dates.clock(dates.paris(start))} (heure de Paris) ; "
-                        "vérifiez event_start_date")
+        warnings.append(Notice("no_date", "aucune date d’événement : ni dans le billet, ni dans le fichier de "
+                                          "campagne"))
+    elif end is None and not all_day:
+        warnings.append(Notice("no_end", f"pas d’heure de fin : le fichier d’agenda (.ics) ne porte que le début "
+                               f"({dates.clock(dates.paris(start))}), sans durée inventée ; précisez event.end dans "
+                               "le fichier de campagne ou event_end_date dans le billet", start_line))
+    elif end is not None and dates.paris(end).date() > dates.paris(start).date():
+        span = dates.date_range(dates.paris(start).date(), dates.paris(end).date())
+        warnings.append(Notice("multi_day", f"événement sur plusieurs jours ({span}) : le fichier d’agenda le montre "
+                               "en journées entières, sans bloquer les agendas", start_line))
+    if start is not None and not all_day and dates.paris(start).hour < 7:
+        warnings.append(Notice("odd_hour", f"heure de début inhabituelle : {dates.clock(dates.paris(start))} "
+                               "(heure de Paris) ; vérifiez event_start_date", start_line))
     return Event(start=start, end=end, all_day=all_day, place=place, address=address, access=post.access,
                  online_url=ev.online_url or "", inferred_from=inferred)
 
@@ -91,14 +103,17 @@ def _event(post: Post, settings: CampaignSettings, warnings: list[str]) -> Event
 def build_invitation(post: Post, settings: CampaignSettings | None = None, public_url: str = "") -> Invitation:
     settings = settings or CampaignSettings()
     warnings = list(post.warnings)
-    body = render_body(post.body, settings.site_url)
+    body = render_body(post.body, settings.site_url, first_line=post.body_line)
     warnings += body.warnings
     event = _event(post, settings, warnings)
     for image in post.images:
         if not image.alt:
-            warnings.append(f"image sans texte alternatif : {image.src} (elle sera décrite comme décorative)")
+            warnings.append(Notice("image_alt", f"image sans texte alternatif : {image.src} (elle sera décrite "
+                                   "comme décorative ; ajoutez alternative-textuelle)",
+                                   post.lines.get("une-ou-diaporama")))
     if not post.published:
-        warnings.append("le billet n’est pas publié (published: false) sur le site")
+        warnings.append(Notice("unpublished", "le billet n’est pas publié (published: false) sur le site",
+                               post.lines.get("published")))
     subject = settings.subject or post.title
     return Invitation(
         title=post.title,
@@ -118,5 +133,6 @@ def build_invitation(post: Post, settings: CampaignSettings | None = None, publi
         capacity=settings.capacity,
         answers=settings.answers,
         source=post.source,
+        unsubscribe_mailbox=settings.unsubscribe_mailbox or "",
         warnings=tuple(dict.fromkeys(warnings)),
     )

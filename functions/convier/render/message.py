@@ -10,12 +10,14 @@ from importlib import resources
 import jinja2
 from mjml import mjml2html
 
+from convier.domain import typography
 from convier.domain.event import google_link, outlook_link
 from convier.domain.mime import TOKEN, MessageTemplate
 from convier.domain.mime import links as recipient_links
+from convier.errors import Notice
 from convier.render import style
 from convier.render.body import absolute_url
-from convier.render.calendar import event_calendar
+from convier.render.calendar import event_calendar, event_uid
 from convier.render.invitation import Invitation
 from convier.render.plaintext import html_to_text
 
@@ -31,12 +33,12 @@ class RenderedInvitation:
     text: str
     ics: str
     message: MessageTemplate
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # kind, message, line: what `render` prints and `campaign check` shows
 
 
 def _environment() -> jinja2.Environment:
     folder = resources.files("convier.templates")
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=lambda name: bool(name) and name.endswith(".mjml.j2"),
         undefined=jinja2.StrictUndefined,
@@ -44,6 +46,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["de"] = typography.of  # « de l’Équipe Cloud DINUM », « du Ministère »
+    env.filters["par"] = lambda name: typography.of(name, "par")
+    return env
 
 
 _ENV: jinja2.Environment | None = None
@@ -96,7 +101,23 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
-def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "") -> RenderedInvitation:
+def calendar_uid(inv: Invitation) -> str:
+    """The .ics UID of the invitation's event (stable across campaigns; see render.calendar)."""
+    return event_uid(inv.source, inv.event, parseaddr(inv.sender)[1].rpartition("@")[2].lower())
+
+
+_PREVIEW_DIV = re.compile(r'<div style="display:none;font-size:1px;color:#ffffff;[^"]*">')
+PREHEADER_STYLE = "display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all"
+
+
+def hide_preheader(html: str) -> str:
+    """mj-preview hides the preheader with white 1 px text, which spam filters score as hidden text
+    (SpamAssassin's HTML_FONT_LOW_CONTRAST); hidden without a colour, it is the same for readers."""
+    return _PREVIEW_DIV.sub(f'<div style="{PREHEADER_STYLE}">', html, count=1)
+
+
+def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "",
+                      sequence: int = 0) -> RenderedInvitation:
     public_url = (inv.public_url or PREVIEW_PUBLIC_URL).rstrip("/")
     links = recipient_links(public_url, TOKEN)  # the send path fills the token
     rsvp = links["rsvp"]
@@ -112,24 +133,24 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
     }
     env = environment()
     mjml_source = env.get_template("invitation.mjml.j2").render(context)
-    html = compile_mjml(mjml_source)
+    html = typography.html(hide_preheader(compile_mjml(mjml_source)))
     text = env.get_template("invitation.txt.j2").render(
         context, chapeau_text=html_to_text(inv.chapeau_html), body_text=html_to_text(inv.body_html),
         box_text=html_to_text(inv.box_html))
-    text = _tidy_text(text)
+    text = typography.text(_tidy_text(text))
     ics = ""
     if inv.event and inv.event.start:
-        ics = event_calendar(inv.event, uid=f"{campaign_id}@convier", title=inv.title,
-                                      description=details, url=rsvp)
+        ics = event_calendar(inv.event, uid=calendar_uid(inv), title=inv.title, description=details, url=rsvp,
+                             sequence=sequence)
     warnings = list(inv.warnings)
     size = len(html.encode())
     if size > SIZE_LIMIT:
-        warnings.append(f"HTML de {size // 1024} Ko : au-delà de 100 Ko, Gmail coupe le message")
+        warnings.append(Notice("size", f"HTML de {size // 1024} Ko : au-delà de 100 Ko, Gmail coupe le message"))
     if not (inv.event and inv.event.start):
-        warnings.append("pas de date d’événement : ni fichier .ics ni liens d’agenda")
+        warnings.append(Notice("no_calendar", "pas de date d’événement : ni fichier .ics ni liens d’agenda"))
     message = MessageTemplate.from_parts(
         campaign_id=campaign_id, sender=inv.sender, subject=inv.subject, html=html, text=text, ics=ics,
-        public_url=public_url, reply_to=inv.reply_to, list_id=list_id)
+        public_url=public_url, reply_to=inv.reply_to, list_id=list_id, unsubscribe_mailbox=inv.unsubscribe_mailbox)
     return RenderedInvitation(mjml=mjml_source, html=html, text=text, ics=ics, message=message,
                               warnings=tuple(dict.fromkeys(warnings)))
 

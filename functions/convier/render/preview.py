@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convier.domain.mime import build_message, prepare
+from convier.domain.mime import build_message, personalise, prepare
 from convier.render.invitation import Invitation
 from convier.render.message import RenderedInvitation, render_invitation
 
@@ -25,11 +25,20 @@ def sample_message(rendered: RenderedInvitation) -> bytes:
                          "l’adresse de réponse") from None
 
 
+PREVIEW = "invitation.html"  # what to open: the e-mail as the sample recipient gets it
+TEMPLATE = "invitation-modele.html"  # the stored template, markers and all
+FILES = (PREVIEW, "invitation.txt", "invitation.eml", TEMPLATE, "invitation.mjml")
+
+
 def write_preview(invitation: Invitation, out: Path) -> RenderedInvitation:
+    """The files of `convier render`: the e-mail personalised for a sample recipient (greeting and links
+    filled, exactly as the send path fills them), its text and .eml, and the raw template and MJML."""
     rendered = render_invitation(invitation)
+    html, text, _ = personalise(rendered.message, SAMPLE_TOKEN, SAMPLE_RECIPIENT[1])
     out.mkdir(parents=True, exist_ok=True)
     (out / "invitation.mjml").write_text(rendered.mjml, encoding="utf-8")
-    (out / "invitation.html").write_text(rendered.html, encoding="utf-8")
-    (out / "invitation.txt").write_text(rendered.text, encoding="utf-8")
+    (out / TEMPLATE).write_text(rendered.html, encoding="utf-8")
+    (out / PREVIEW).write_text(html, encoding="utf-8")
+    (out / "invitation.txt").write_text(text, encoding="utf-8")
     (out / "invitation.eml").write_bytes(sample_message(rendered))
     return rendered

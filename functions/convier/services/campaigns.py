@@ -66,9 +66,20 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
     if not campaign_settings.sender and settings.sender:
         from dataclasses import replace
         invitation = replace(invitation, sender=settings.sender)
+    if not invitation.unsubscribe_mailbox and settings.unsubscribe_mailbox:  # the stack's parameter
+        from dataclasses import replace
+        invitation = replace(invitation, unsubscribe_mailbox=settings.unsubscribe_mailbox)
     (prepare_sender or verify_sender)(clients.ses, invitation.sender)
     campaign_id = campaign_id or new_campaign_id()
-    rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name)
+    sequence = 0
+    if invitation.event and invitation.event.start:  # the .ics SEQUENCE of this event, raised when it changes
+        from convier.render.calendar import event_fingerprint
+        from convier.render.message import calendar_uid
+        from convier.store import events
+
+        sequence = events.sequence_for(dynamo, table, calendar_uid(invitation),
+                                       event_fingerprint(invitation.event, invitation.title))
+    rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name, sequence=sequence)
     _check_buildable(rendered.message)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,

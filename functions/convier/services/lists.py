@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from convier.domain.ids import subscriber_id
 from convier.errors import InputError
@@ -119,44 +117,34 @@ def _update(ddb_client, table: str, sub: Subscriber, stamp: str) -> None:
 
 # --- export -------------------------------------------------------------------------------------
 
-EXPORT_HEAD = ["email", "prénom", "nom", "statut"]
+EMAIL_HEADER = "adresse électronique"
+EXPORT_HEAD = [EMAIL_HEADER, "prénom", "nom", "statut"]
 EXPORT_TAIL = ["source du consentement", "date du consentement"]
 
 
 def export_rows(ddb_client, table: str, list_name: str) -> tuple[list[str], list[list[str]]]:
+    """The list as staff read it (French headers and statuses, Paris time), for `exports.write_csv`."""
+    from convier.domain.dates import sheet_moment
+
     subs = list(subscribers.iter_subscribers(ddb_client, table, list_name))
     reserved = set(EXPORT_HEAD + EXPORT_TAIL)
     attributes = sorted({k for s in subs for k in s.attributes if k not in reserved})
     header = EXPORT_HEAD + attributes + EXPORT_TAIL
-    rows = [[s.email, s.first_name, s.last_name, s.status, *(s.attributes.get(a, "") for a in attributes),
-             s.consent_source, s.consent_at] for s in sorted(subs, key=lambda s: s.email.lower())]
+    rows = [[s.email, s.first_name, s.last_name, subscribers.STATUS_FR.get(s.status, s.status),
+             *(s.attributes.get(a, "") for a in attributes), s.consent_source, sheet_moment(s.consent_at)]
+            for s in sorted(subs, key=lambda s: s.email.lower())]
     return header, rows
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe (OWASP)."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def export_text(header: list[str], rows: list[list[str]]) -> str:
-    """`write_export` into a string (a download; the caller adds the BOM)."""
+    """The export as text, without the BOM (a download: the caller adds it); the same cells as `write_csv`."""
     import io
 
+    from convier.domain.exports import BOM, write_csv
+
     out = io.StringIO()
-    write_export(out, header, rows)
-    return out.getvalue()
-
-
-def write_export(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
-    """CSV for staff's spreadsheets (lists and answers): names and attributes come from outside, so no
-    cell may start a formula."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    write_csv(out, header, rows)
+    return out.getvalue().removeprefix(BOM)
 
 
 # --- erasure ------------------------------------------------------------------------------------
@@ -339,3 +327,42 @@ def find(clients, settings, address: str) -> Found:
         if sub is not None:
             found.memberships.append(sub)
     return found
+
+
+# --- unsubscribing one address (a request by e-mail, by phone, at the desk) --------------------------
+
+@dataclass
+class Unsubscribed:
+    sid: str
+    changed: list[str] = field(default_factory=list)  # lists where the address is now unsubscribed
+    already: list[tuple[str, str]] = field(default_factory=list)  # (list, status) left as they were
+
+
+def unsubscribe_address(clients, settings, address: str, *, list_name: str | None = None,
+                        reason: str = "demande de désinscription reçue par l’équipe") -> Unsubscribed:
+    """The address out of one list, or of every list it is on; the same as its one-click link, history kept.
+
+    A bounced or complained address keeps that status (it is stronger than an unsubscription)."""
+    from convier.inputs.listfile import check_address
+
+    ddb_client, table = clients.dynamodb, settings.table
+
+    normalised, why = check_address(address)
+    if normalised is None:
+        raise InputError(f"adresse « {address} » : {why}")
+    sid = subscriber_id(normalised, clients.keys.id_key)
+    done = Unsubscribed(sid)
+    if list_name is not None:
+        require_list(clients, settings, list_name)
+        names = [list_name]
+    else:
+        names = subscribers.lists_of(ddb_client, table, sid)
+    for name in names:
+        current = subscribers.get_subscriber(ddb_client, table, name, sid)
+        if current is None:
+            continue
+        if current.status != SUBSCRIBED:
+            done.already.append((name, current.status))
+        elif subscribers.set_status(ddb_client, table, name, sid, subscribers.UNSUBSCRIBED, reason=reason):
+            done.changed.append(name)
+    return done

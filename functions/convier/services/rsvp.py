@@ -185,19 +185,23 @@ def rsvp_counts(clients, settings, campaign_id: str) -> dict[str, int]:
 
 PLACE_FR = {CONFIRMED: "confirmée", WAITING: "liste d’attente", "": ""}
 ANSWER_CSV = {YES: "oui", NO: "non", MAYBE: "peut-être", "": ""}
-EXPORT_HEAD = ["email", "prénom", "nom", "abonnement", "réponse", "répondu le", "place", "position d’attente",
+EXPORT_HEAD = ["adresse électronique", "prénom", "nom", "abonnement", "réponse", "répondu le", "place",
+               "position d’attente",
                "changements"]
 
 
 def export_rows(dynamo, table: str, campaign: records.Campaign) -> tuple[list[str], list[list[str]]]:
     """One row per subscriber of the campaign's list: the answer (or none), then names and attributes."""
+    from convier.domain.dates import sheet_moment
+
     found = all_rsvps(dynamo, table, campaign.id)
     subs = list(subscribers.iter_subscribers(dynamo, table, campaign.list_name))
     attributes = sorted({k for s in subs for k in s.attributes if k not in EXPORT_HEAD})
     rows = []
     for s in sorted(subs, key=lambda s: s.email.lower()):
         r = found.get(s.sid) or Rsvp(campaign_id=campaign.id, sid=s.sid)
-        rows.append([s.email, s.first_name, s.last_name, s.status, ANSWER_CSV.get(r.answer, r.answer), r.at,
+        rows.append([s.email, s.first_name, s.last_name, subscribers.STATUS_FR.get(s.status, s.status),
+                     ANSWER_CSV.get(r.answer, r.answer), sheet_moment(r.at),
                      PLACE_FR.get(r.place, r.place), str(r.position or ""), str(max(0, len(r.history) - 1)),
                      *(s.attributes.get(a, "") for a in attributes)])
     return EXPORT_HEAD + attributes, rows

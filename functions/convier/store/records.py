@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, fields
 from botocore.exceptions import ClientError
 
 from convier.domain.mime import MessageTemplate
+from convier.errors import Notice
 from convier.store import ddb, keys
 from convier.store.ddb import now_iso
 
@@ -69,7 +70,7 @@ class Campaign:
     answers: tuple[str, ...] = ("yes", "no", "maybe")
     created_at: str = ""
     audience: int = 0  # distinct recipients enqueued (a retry never adds to it)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Notice, ...] = ()  # what the renderer said (kind, message, line): `campaign check` shows them
     preheader: str = ""
     kind: str = INVITATION
     parent: str = ""  # a follow-up's invitation: its answers choose the audience, its links take the answers
@@ -92,7 +93,8 @@ class Campaign:
         meta = {"PK": keys.campaign_pk(self.id), "SK": keys.META, "id": self.id, "list": self.list_name,
                 "status": self.status, "template": {k: whole[k] for k in _HEAD}, "title": self.title,
                 "post": self.post, "event": self.event, "capacity": self.capacity, "answers": list(self.answers),
-                "created_at": self.created_at, "audience": self.audience, "warnings": list(self.warnings),
+                "created_at": self.created_at, "audience": self.audience,
+                "warnings": [Notice.from_value(w).to_dict() for w in self.warnings],
                 "subject": self.template.subject,
                 "preheader": self.preheader, "kind": self.kind, "parent": self.parent,
                 "segments": list(self.segments)}
@@ -109,7 +111,8 @@ class Campaign:
                    post=item.get("post", ""), event=item.get("event") or {}, capacity=item.get("capacity"),
                    answers=tuple(item.get("answers") or ("yes", "no", "maybe")),
                    created_at=item.get("created_at", ""), audience=int(item.get("audience") or 0),
-                   warnings=tuple(item.get("warnings") or ()), finished_at=item.get("finished_at", ""),
+                   warnings=tuple(Notice.from_value(w) for w in item.get("warnings") or ()),
+                   finished_at=item.get("finished_at", ""),
                    preheader=item.get("preheader", ""), kind=item.get("kind") or INVITATION,
                    parent=item.get("parent") or "", segments=tuple(item.get("segments") or ()))
 

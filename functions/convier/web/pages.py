@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from email.utils import parseaddr
 
-from convier.domain import dates
+from convier.domain import dates, typography
 from convier.domain.event import google_link, outlook_link
 from convier.services.rsvp import ANSWER_FR, Link, Outcome, Rsvp
 
@@ -38,12 +38,14 @@ def environment():
 
         _ENV = jinja2.Environment(loader=jinja2.PackageLoader("convier.templates", "pages"), autoescape=True,
                                   trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        _ENV.filters["de"] = typography.of
+        _ENV.filters["par"] = lambda name: typography.of(name, "par")
     return _ENV
 
 
 def _render(name: str, **context) -> str:
     context.setdefault("site_name", SITE_NAME)
-    return environment().get_template(name).render(**context)
+    return typography.html(environment().get_template(name).render(**context))
 
 
 def french_moment(stamp: str) -> str:
