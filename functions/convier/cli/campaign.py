@@ -189,20 +189,19 @@ def cmd_status(args, console, err) -> int:
 
 
 def cmd_report(args, console, err) -> int:
-    from convier.services.lists import write_export
+    from convier.domain.exports import write_csv, write_csv_file
     from convier.services.report import STATE_FR, report
 
     settings, clients = _resolve(args)
     found = report(clients, settings, args.id)
     if args.out:
-        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
-            write_export(out, found.header, found.rows)
+        write_csv_file(args.out, found.header, found.rows)
         summary = ", ".join(f"{STATE_FR.get(k, k)} : {v}" for k, v in sorted(found.states.items()))
         console.print(f"{len(found.rows)} destinataires dans {args.out} ({summary or 'aucun envoi'})")
     else:
         import sys
 
-        write_export(sys.stdout, found.header, found.rows)
+        write_csv(sys.stdout, found.header, found.rows)
     return 0
 
 
@@ -337,17 +336,17 @@ def register(sub, console, err) -> None:
         a.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
         a.set_defaults(func=bind(_control(action, done, refused)))
     rp = cs.add_parser("report", help="un rang par destinataire : état, raison, heure, retour de SES (CSV)")
-    rp.add_argument("id", metavar="ID")
+    rp.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     rp.add_argument("--out", metavar="FICHIER", help="fichier CSV (Excel, « ; », UTF-8) ; sinon la sortie standard")
     rp.set_defaults(func=bind(cmd_report))
     rt = cs.add_parser("retry", help="renvoie aux échecs (après correction) ; --unknown : aussi aux inconnus")
-    rt.add_argument("id", metavar="ID")
+    rt.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     rt.add_argument("--unknown", action="store_true",
                     help="aussi les destinataires à l’issue inconnue depuis plus de 15 minutes (confirmation)")
     rt.add_argument("--yes", type=int, metavar="N", help="confirme sans question : N doit être le nombre d’inconnus")
     rt.set_defaults(func=bind(cmd_retry))
     sc = cs.add_parser("schedule", help="programme l’envoi à une date et une heure (Paris), le déplace ou l’annule")
-    sc.add_argument("id", metavar="ID")
+    sc.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     sc.add_argument("--at", metavar="QUAND", help="« 2023-01-23 10:00 » ou, par rapport à l’événement, « J-1 10:00 »")
     sc.add_argument("--cancel", action="store_true", help="annule l’envoi programmé")
     sc.set_defaults(func=bind(cmd_schedule))

@@ -54,7 +54,8 @@ THROTTLED_CODES = {"ProvisionedThroughputExceededException", "ThrottlingExceptio
 STATE_COUNTERS = ("sent", "skipped", "failed", "unknown")
 FEEDBACK_COUNTERS = ("delivered", "bounced", "soft_bounced", "complained", "rejected")
 ANSWER_COUNTERS = ("confirmed", "waiting")
-_HEAD = ("campaign_id", "sender", "subject", "ics", "public_url", "reply_to", "list_id")  # META; html, text: PARTS
+_HEAD = ("campaign_id", "sender", "subject", "ics", "public_url", "reply_to", "list_id",
+         "unsubscribe_mailbox")  # META; html, text: PARTS
 
 
 @dataclass(frozen=True)
