@@ -14,7 +14,6 @@ def cmd_serve(args, console, err) -> int:
     port = args.port or linkserver.serve_port(home)
     if not 0 < port < 65536:
         raise InputError(f"--port {port} : un numéro de port entre 1 et 65535 est attendu")
-    linkserver.save_port(home, port)
     settings, clients = resolve(args, announce=lambda m: err.print(m))
     try:
         server = linkserver.make_server(settings, clients, port=port)
@@ -22,6 +21,9 @@ def cmd_serve(args, console, err) -> int:
         raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : convier serve --port AUTRE "
                          "(les campagnes créées ensuite pointeront vers ce port)") from None
     url = linkserver.public_url(home, port)
+    if settings.public_url == linkserver.public_url(home):  # the port is saved only once it is ours
+        settings = settings.with_(public_url=url)
+    linkserver.save_port(home, port)
     console.print(f"liens servis sur {url}")
     if settings.public_url and settings.public_url != url:
         err.print(f"[yellow]attention[/] : les e-mails pointent vers {settings.public_url} (CONVIER_PUBLIC_URL)")

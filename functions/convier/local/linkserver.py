@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_PORT = 8025
 SERVE_FILE = "serve.json"
+READ_TIMEOUT = 10.0
 MAX_READ = 64 * 1024  # bytes read from a request body; the handler refuses more than a few KB anyway
 
 
@@ -103,12 +104,43 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
         sys_version = ""
         protocol_version = "HTTP/1.1"
 
-        def _handle(self) -> None:
-            length = self.headers.get("Content-Length", "0")
-            length = int(length) if length.isdigit() else 0
-            body = self.rfile.read(min(length, max_read)) if length else b""
+        timeout = READ_TIMEOUT  # seconds a client may take to send its request (slow clients hold a thread)
+
+        def _refuse(self, status: int = 400) -> None:
+            self.close_connection = True
+            raw = b"Requete invalide.\n" if status == 400 else b"Requete trop grande.\n"
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _body(self) -> bytes | int | None:
+            """The body exactly as declared, or None (400): chunked, a bad or missing length on a body-carrying
+            method, or fewer bytes than announced are never read as an empty POST (which would unsubscribe)."""
+            if self.headers.get("Transfer-Encoding"):
+                return None
+            declared = self.headers.get_all("Content-Length") or []
+            if len(declared) > 1 or (declared and not declared[0].strip().isdigit()):
+                return None
+            if not declared:
+                return None if self.command in ("POST", "PUT", "PATCH") else b""
+            length = int(declared[0])
+            wanted = min(length, max_read)  # past the limit, the handler answers 413 from the declared length
             if length > max_read:
                 self.close_connection = True  # the rest is not read: the connection cannot be reused
+            try:
+                body = self.rfile.read(wanted) if wanted else b""
+            except OSError:  # the read timeout
+                return None
+            return body if len(body) == wanted else None
+
+        def _handle(self) -> None:
+            body = self._body()
+            if not isinstance(body, bytes):
+                self._refuse(body or 400)
+                return
             event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             status, headers, raw = from_response(call(event))
             self.send_response(status)
