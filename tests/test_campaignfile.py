@@ -43,7 +43,7 @@ def test_empty_file_is_defaults():
     ("capacity: 0\n", "« capacity »"),
     ("capacity: true\n", "« capacity »"),
     ("answers: [oui]\n", "« answers »"),
-    ("answers: []\n", "« answers »"),
+    ("answers: [yes, peut-être]\n", "« answers »"),
     ("sender: pas une adresse\n", "« sender » n’est pas une adresse électronique"),
     ('sender: "A <a@b.fr>\\nBcc: x@y.fr"\n', "« sender » ne doit pas contenir de retour à la ligne"),
     ("public_url: http://exemple.fr\n", "« public_url » doit être une adresse https://"),

@@ -21,6 +21,7 @@ from convier.services import campaigns
 from convier.services.sending import Sender, process_event
 from convier.store import records, subscribers
 from samples import LISTS, SEED
+from webkit import SEED_CAMPAIGN
 
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
 
@@ -31,7 +32,7 @@ def import_sample_list(cli, name="invites"):
 
 
 def create(cli, *extra) -> str:
-    result = cli("campaign", "create", "--post", SEED, "--list", "invites", *extra)
+    result = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN, *extra)
     assert result.code == 0, result.err
     return result.out.strip().splitlines()[-1]
 
@@ -44,7 +45,7 @@ def test_seed_campaign_sends_13_complete_messages_once(cli, settings):
     import_sample_list(cli)
     campaign_id = create(cli)
     assert re.fullmatch(r"\d{8}-[0-9a-f]{6}", campaign_id)
-    result = cli("campaign", "send", campaign_id)
+    result = cli("campaign", "send", campaign_id, "--yes", "13")
     assert result.code == 0, result.err
     outbox = settings.settings.outbox / campaign_id
     sent = messages(outbox)

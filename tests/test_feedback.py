@@ -13,6 +13,7 @@ from convier.handlers import feedback as feedback_handler
 from convier.services import feedback
 from convier.store import ddb, keys, records, subscribers
 from samples import SEED
+from webkit import SEED_AGAIN, SEED_CAMPAIGN
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 SAMPLE_ADDRESS = "camille.durand@interieur.gouv.fr"
@@ -105,11 +106,11 @@ def sent_campaign(cli, settings, tmp_path):
     return campaign_id
 
 
-def create_and_send(cli) -> str:
-    result = cli("campaign", "create", "--post", SEED, "--list", "invites")
+def create_and_send(cli, campaign_file=SEED_CAMPAIGN, count=3) -> str:
+    result = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", campaign_file)
     assert result.code == 0, result.err
     campaign_id = result.out.strip().splitlines()[-1]
-    result = cli("campaign", "send", campaign_id)
+    result = cli("campaign", "send", campaign_id, "--yes", str(count))
     assert result.code == 0, result.err
     return campaign_id
 
@@ -154,7 +155,7 @@ def test_a_hard_bounce_or_a_complaint_suppresses_and_the_next_campaign_skips(
     feedback_handler.handler(sample(name, address=target, campaign=sent_campaign), None)
     assert feedback_counts(settings, sent_campaign)[status] == 1
 
-    second = create_and_send(cli)
+    second = create_and_send(cli, SEED_AGAIN, count=2)  # the same post again, allowed; the suppressed not counted
     assert send_record(settings, second, target)["state"] == "skipped"
     outbox = Path(settings.settings.outbox) / second
     assert not (outbox / f"{sid}.eml").exists()

@@ -24,6 +24,7 @@ from convier.handlers import campaign as campaign_handler
 from convier.settings import Clients, Settings
 from convier.store import ddb, keys, records, subscribers
 from samples import SEED
+from webkit import SEED_CAMPAIGN
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -161,7 +162,7 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     name, outputs = stack
     on_stack = ("--endpoint-url", moto_server, "--stack", name)
     assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
-    created = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites")
+    created = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
     assert created.code == 0, created.err
     campaign_id = created.out.strip().splitlines()[-1]
     dynamo, table = settings.clients.dynamodb, outputs["TableName"]
@@ -173,10 +174,10 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     monkeypatch.setattr(Clients, "client",
                         lambda self, service: fake if service == "lambda" else real_client(self, service))
 
-    sent = cli(*on_stack, "campaign", "send", campaign_id)
+    sent = cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3")
     assert sent.code == 0, sent.err
     assert "3 destinataires mis en file" in sent.out
-    assert fake.calls == [(outputs["CampaignFunctionName"], {"action": "send", "campaign": campaign_id}, {})]
+    assert fake.calls == [(outputs["CampaignFunctionName"], {"action": "send", "campaign": campaign_id, "confirm": 3}, {})]
     attributes = settings.clients.sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"],
                                                            AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"  # 3 recipients, one message
@@ -215,10 +216,10 @@ def test_unknown_stack_and_incomplete_outputs(cli, stack, moto_server, tmp_path)
 def test_the_campaign_send_sample_through_the_campaign_handler(cli, settings, tmp_path, monkeypatch):
     """events/campaign-send.json, as `convier campaign send` invokes the function, through `handler`."""
     assert cli("lists", "import", "invites", people_file(tmp_path)).code == 0
-    created = cli("campaign", "create", "--post", SEED, "--list", "invites")
+    created = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
     campaign_id = created.out.strip().splitlines()[-1]
     event = json.loads((EVENTS / "campaign-send.json").read_text())
-    assert set(event) == {"action", "campaign"}
+    assert set(event) == {"action", "campaign", "confirm"}  # confirm: the count staff confirmed
     event["campaign"] = campaign_id
     assert campaign_handler.handler(event, None) == {"ok": True, "enqueued": 3}  # env: the `cli` fixture's
     meta = ddb.get(settings.clients.dynamodb, settings.settings.table, keys.campaign_pk(campaign_id), "META")

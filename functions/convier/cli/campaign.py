@@ -64,19 +64,132 @@ def _progress(console) -> Progress:
                     console=console, transient=False)
 
 
-def cmd_send(args, console, err) -> int:
+def _money(dollars: float) -> str:
+    digits = 2 if dollars >= 1 else 4 if dollars >= 0.001 else 6
+    return f"{dollars:.{digits}f}".replace(".", ",") + " $"
+
+
+def print_report(report, console) -> None:
+    """The check, as GOV.UK Notify's check page: every problem at once, blocking first, then the dry run."""
+    from rich.markup import escape
+
+    from convier.domain.checks import paris_moment
+
+    c = report.campaign
+    console.print(f"Campagne {c.id} : « {escape(c.template.subject)} » → liste « {escape(c.list_name)} »")
+    blocking = [p for p in report.problems if p.blocking]
+    warnings = [p for p in report.problems if not p.blocking]
+    style = "bold red" if blocking else "bold green"
+    console.print(f"[{style}]{escape(report.headline)}[/]")
+    for number, p in enumerate(blocking, 1):
+        console.print(f"  [red]{number}. bloquant[/] : {escape(p.message)}", soft_wrap=True)
+        console.print(f"     où : {escape(p.where)}", soft_wrap=True)
+        console.print(f"     pour corriger : {escape(p.fix)}", soft_wrap=True)
+    if warnings:
+        console.print(f"À vérifier ({len(warnings)}) :")
+    for p in warnings:
+        console.print(f"  [yellow]• attention[/] : {escape(p.message)}", soft_wrap=True)
+        console.print(f"     où : {escape(p.where)}", soft_wrap=True)
+        console.print(f"     {'autorisation' if p.allowed else 'pour corriger'} : {escape(p.fix)}", soft_wrap=True)
+    print_plan(report, console)
+
+
+def print_plan(report, console) -> None:
+    from convier.domain.checks import duration, number, paris_moment, plural
+
+    a, plan, account = report.audience, report.plan, report.account
+    console.print("Simulation d’envoi (rien n’est envoyé) :")
+    console.print(f"  liste : {plural(a.listed, 'abonné')} ; désinscrits {number(a.unsubscribed)}, "
+                  f"rebonds {number(a.bounced)}, plaintes {number(a.complained)}, supprimés {number(a.suppressed)}"
+                  + (f", déjà envoyés par cette campagne {number(a.already)}" if a.already else "")
+                  + (f" ; doublons fusionnés au dernier import : {number(a.duplicates)}" if a.duplicates else ""),
+                  soft_wrap=True)
+    console.print(f"  [bold]destinataires : {number(a.recipients)}[/]")
+    wave = (f" (première vague de {number(plan.wave)}, puis jusqu’à {duration(plan.wave_wait)} d’attente des "
+            "retours SES)" if plan.wave else "")
+    rate = f"{plan.rate:g}".replace(".", ",")
+    console.print(f"  durée : {duration(plan.seconds)} à {rate} e-mails/s{wave} ; fin vers "
+                  f"{paris_moment(plan.ends)} (heure de Paris)", soft_wrap=True)
+    console.print(f"  coût : SES {_money(plan.ses_cost)} (0,10 $ les 1 000) ; AWS autour (DynamoDB, SQS, Lambda) "
+                  f"{_money(plan.aws_cost)}", soft_wrap=True)
+    if plan.quota_left is not None:
+        console.print(f"  quota SES sur 24 h : {number(plan.quota_left)} envois restants, "
+                      f"{number(plan.quota_left_after)} après cet envoi")
+    elif account.read:
+        console.print("  quota SES sur 24 h : illimité")
+    else:
+        console.print(f"  quota SES sur 24 h : non lu (GetAccount : {account.error or 'indisponible'})")
+
+
+def cmd_check(args, console, err) -> int:
+    from convier.services.checks import check_campaign
+
     settings, clients = _resolve(args)
-    if settings.campaign_function:
-        result = _invoke(clients, settings, {"action": "send", "campaign": args.id})
-        console.print(f"{result['enqueued']} destinataires mis en file ; suivez l’envoi : "
-                      f"convier campaign status {args.id} --watch")
+    report = check_campaign(clients, settings, args.id, no_wave=getattr(args, "no_wave", False))
+    print_report(report, console)
+    return 1 if report.blocking else 0
+
+
+def _confirmation(expected: int, args, console, err) -> int | None:
+    """`--yes N`, else the number typed at the prompt; None when nothing could be read."""
+    if args.yes is not None:
+        return args.yes
+    console.print(f"Pour envoyer, tapez le nombre de destinataires ({expected}) : ", end="")
+    try:
+        typed = input()
+    except (EOFError, OSError):
+        err.print(f"[red]envoi refusé[/] : aucune confirmation ; relancez et tapez {expected}, "
+                  f"ou ajoutez --yes {expected}")
+        return None
+    try:
+        return int(typed.replace(" ", "").replace("\u202f", "").strip())
+    except ValueError:
+        return -1
+
+
+def cmd_send(args, console, err) -> int:
+    from rich.markup import escape
+
+    from convier.services.checks import SendRefused, check_campaign
+
+    settings, clients = _resolve(args)
+    from convier.services import lifecycle
+
+    lifecycle.may_send(campaigns.require(clients, settings, args.id, parts=False))  # paused, cancelled: refused
+    report = check_campaign(clients, settings, args.id, no_wave=args.no_wave)
+    print_report(report, console)
+    if report.blocking:
+        err.print(f"[red]envoi refusé[/] : {escape(report.headline.lower())} (aucune option ne passe outre ; "
+                  "seul le fichier de campagne peut autoriser certains points, avec allow)", soft_wrap=True)
+        return 1
+    if args.dry_run:
+        console.print("Simulation seulement (--dry-run) : rien n’a été envoyé.")
         return 0
-    enqueued = campaigns.fan_out(clients, settings, args.id)  # refused there for a paused or cancelled one
-    if not enqueued:
+    expected = report.audience.recipients
+    if not expected:
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
         console.print(status_table(campaigns.status(clients, settings, args.id)))
         return 0
-    return send_with_progress(args.id, settings, clients, console, enqueued)
+    confirm = _confirmation(expected, args, console, err)
+    if confirm != expected:
+        if confirm is not None:
+            err.print(f"[red]envoi refusé[/] : {confirm} confirmé, la campagne compte {expected} destinataires ; "
+                      "rien n’a été envoyé")
+        return 1
+    if settings.campaign_function:
+        result = _invoke(clients, settings, {"action": "send", "campaign": args.id, "confirm": confirm})
+        console.print(f"{result['enqueued']} destinataires mis en file ; suivez l’envoi : "
+                      f"convier campaign status {args.id} --watch")
+        return 0
+    try:
+        started = campaigns.start_send(clients, settings, args.id, confirm=confirm, no_wave=args.no_wave)
+    except SendRefused as exc:  # the list or the account changed between the check and the confirmation
+        err.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
+        return 1
+    if not started.enqueued:
+        console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
+        return 0
+    return send_with_progress(args.id, settings, clients, console, started.enqueued)
 
 
 def send_with_progress(campaign_id, settings, clients, console, expected: int) -> int:
@@ -320,8 +433,19 @@ def register(sub, console, err) -> None:
     t.add_argument("--to", required=True, nargs="+", metavar="EMAIL",
                    help="une ou plusieurs adresses qui reçoivent l’exemplaire de test")
     t.set_defaults(func=bind(cmd_test))
-    s = cs.add_parser("send", help="envoie la campagne à la liste (une seule fois par abonné)")
+    k = cs.add_parser("check", help="tous les problèmes de la campagne, où et comment les corriger, et la "
+                                    "simulation d’envoi (code de sortie 1 si l’un d’eux bloque)")
+    k.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
+    k.add_argument("--no-wave", action="store_true", help="simule un envoi sans première vague")
+    k.set_defaults(func=bind(cmd_check))
+    s = cs.add_parser("send", help="vérifie, résume, demande de confirmer le nombre de destinataires, puis "
+                                   "envoie (une seule fois par abonné)")
     s.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
+    s.add_argument("--dry-run", action="store_true", help="vérifie et simule seulement : rien n’est envoyé")
+    s.add_argument("--yes", type=int, metavar="N",
+                   help="confirme sans question, seulement si N est le nombre exact de destinataires")
+    s.add_argument("--no-wave", action="store_true",
+                   help="sans première vague : tout part d’un coup (petites listes)")
     s.set_defaults(func=bind(cmd_send))
     st = cs.add_parser("status", help="où en est l’envoi : envoyés, ignorés, échecs, inconnus, en file, débit")
     st.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")

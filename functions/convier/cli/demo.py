@@ -50,12 +50,25 @@ def run(args, console, err) -> int:
                           f"{report.unchanged} inchangés, {report.rejected} rejetés")
             for rejected in report.file.rejected:
                 console.print(f"    ligne {rejected.line} rejetée : {rejected.reason}")
+        campaign_file = folder / CAMPAIGN_FILE
+        if reused:  # the list got this post already: said, and allowed in a copy of the file, explicitly
+            campaign_file = home / "campagne-demo-rejouee.yaml"
+            campaign_file.write_text((folder / CAMPAIGN_FILE).read_text(encoding="utf-8").replace(
+                "allow: [past_event]", "# La démo rejouée renvoie le même billet à la même liste : autorisé ici.\n"
+                "allow: [past_event, already_sent]"), encoding="utf-8")
+            console.print(f"La liste « {DEMO_LIST} » a déjà reçu ce billet : la démo le renvoie avec {campaign_file} "
+                          "(allow: already_sent)")
         campaign, size = campaigns.create_campaign(clients, settings, post_path=str(folder / POST),
-                                                   list_name=DEMO_LIST, campaign_file=str(folder / CAMPAIGN_FILE),
+                                                   list_name=DEMO_LIST, campaign_file=str(campaign_file),
                                                    prepare_sender=sender_preparer(settings))
         console.print(f"Campagne {campaign.id} : « {campaign.template.subject} », {size} abonnés")
-        enqueued = campaigns.fan_out(clients, settings, campaign.id)
-        send_with_progress(campaign.id, settings, clients, console, enqueued)
+        started = campaigns.start_send(clients, settings, campaign.id, no_wave=True)
+        report = started.report
+        console.print(f"Vérification : {report.headline}")
+        for problem in report.problems:
+            console.print(f"  • {problem.message}" + (" (autorisé par le fichier de campagne)" if problem.allowed
+                                                      else ""), markup=False)
+        send_with_progress(campaign.id, settings, clients, console, started.enqueued)
         try:
             server = linkserver.make_server(settings, clients, port=port)
         except OSError as exc:

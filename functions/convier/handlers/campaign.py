@@ -17,8 +17,10 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
     try:
         if action in ("schedule", "unschedule", "scheduled-send"):
             return _schedules(action, event, settings, clients, campaign_id)
-        if action == "send":
-            return {"ok": True, "enqueued": campaigns.fan_out(clients, settings, campaign_id)}
+        if action == "send":  # `confirm`: the number of recipients staff confirmed; the checks run first
+            started = campaigns.start_send(clients, settings, campaign_id, confirm=event.get("confirm"),
+                                           require_confirm=True, no_wave=bool(event.get("no_wave")))
+            return {"ok": True, "enqueued": started.enqueued}
         if action == "status":
             return {"ok": True, **campaigns.status(clients, settings, campaign_id).as_dict()}
         if action == "retry":

@@ -40,12 +40,13 @@ class CampaignSettings:
     site_url: str = DEFAULT_SITE_URL
     event: EventSettings = field(default_factory=EventSettings)
     capacity: int | None = None
-    answers: tuple[str, ...] = ANSWERS
+    answers: tuple[str, ...] = ANSWERS  # (): a newsletter, no answer buttons and no calendar
+    allow: tuple[str, ...] = ()  # blocking checks this file overrides, explicitly (domain.checks.OVERRIDABLE)
     source: str = ""
 
 
 _KEYS = {"subject", "sender", "reply_to", "unsubscribe_mailbox", "public_url", "site_url", "event", "capacity",
-         "answers"}
+         "answers", "allow"}
 _EVENT_KEYS = {"start", "end", "place", "address", "online_url"}
 
 
@@ -130,6 +131,23 @@ def _bare_address(source, key: str, value) -> str | None:
     return address
 
 
+def _allow(source: str, value) -> tuple[str, ...]:
+    """`allow: [past_event, placeholder]`: the blocking checks this campaign overrides, by name."""
+    from convier.domain.checks import OVERRIDABLE
+
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _fail(source, "allow", f"doit être une liste parmi {sorted(OVERRIDABLE)}, reçu {value!r}")
+    unknown = [v for v in value if v not in OVERRIDABLE]
+    if unknown:
+        raise _fail(source, "allow", f"« {unknown[0]} » ne peut pas être autorisé (possibles : "
+                                     f"{', '.join(sorted(OVERRIDABLE))})")
+    return tuple(dict.fromkeys(value))
+
+
 def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
     from convier.domain.mime import marker_line
 
@@ -168,8 +186,10 @@ def campaign_from_dict(data: dict, source="<campagne>") -> CampaignSettings:
     if isinstance(answers, list):
         # YAML 1.1 reads the documented `answers: [yes, no, maybe]` as [True, False, 'maybe'].
         answers = [{True: "yes", False: "no"}.get(a, a) if isinstance(a, bool) else a for a in answers]
-    if not isinstance(answers, list) or not answers or any(a not in ANSWERS for a in answers):
-        raise _fail(source, "answers", f"doit être une liste parmi {list(ANSWERS)}, reçu {answers!r}")
+    if not isinstance(answers, list) or any(a not in ANSWERS for a in answers):
+        raise _fail(source, "answers", f"doit être une liste parmi {list(ANSWERS)} ([] pour une lettre "
+                                       f"d’information sans réponse), reçu {answers!r}")
+    allow = _allow(source, data.get("allow"))
     start = _moment(source, "event.start", event.get("start"))
     end = _moment(source, "event.end", event.get("end"))
     if start and end and end < start:
@@ -189,6 +209,7 @@ def campaign_from_dict(data: dict, source="<campagne>") -> CampaignSettings:
         ),
         capacity=capacity,
         answers=tuple(dict.fromkeys(answers)),
+        allow=allow,
         source=name,
     )
 

@@ -139,14 +139,14 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
         box_text=html_to_text(inv.box_html))
     text = typography.text(_tidy_text(text))
     ics = ""
-    if inv.event and inv.event.start:
+    if inv.event and inv.event.start and inv.answers:  # `answers: []`: a newsletter, no calendar
         ics = event_calendar(inv.event, uid=calendar_uid(inv), title=inv.title, description=details, url=rsvp,
                              sequence=sequence)
     warnings = list(inv.warnings)
     size = len(html.encode())
     if size > SIZE_LIMIT:
         warnings.append(Notice("size", f"HTML de {size // 1024} Ko : au-delà de 100 Ko, Gmail coupe le message"))
-    if not (inv.event and inv.event.start):
+    if not (inv.event and inv.event.start) and inv.answers:  # a newsletter has no date to give
         warnings.append(Notice("no_calendar", "pas de date d’événement : ni fichier .ics ni liens d’agenda"))
     message = MessageTemplate.from_parts(
         campaign_id=campaign_id, sender=inv.sender, subject=inv.subject, html=html, text=text, ics=ics,

@@ -81,12 +81,16 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
                                        event_fingerprint(invitation.event, invitation.title))
     rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name, sequence=sequence)
     _check_buildable(rendered.message)
+    from convier.services.checks import content_findings
+
+    findings = content_findings(post_path=post_path, post=post, campaign_settings=campaign_settings,
+                                invitation=invitation, rendered=rendered)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
         title=invitation.title, post=post_name,
         event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
-        warnings=rendered.warnings, preheader=invitation.preheader)
+        warnings=rendered.warnings, preheader=invitation.preheader, checks=findings)
     records.put_campaign(dynamo, table, campaign)
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
                                      "created_at": campaign.created_at, "subject": invitation.subject}])
@@ -148,6 +152,38 @@ def audience(clients, settings, campaign_id: str) -> dict[str, int]:
     return {**found, "total": sum(found.values())}
 
 
+@dataclass(frozen=True)
+class Started:
+    report: "object"  # services.checks.CheckReport, as checked just before enqueueing
+    enqueued: int
+
+
+def start_send(clients, settings, campaign_id: str, *, confirm: int | None = None, require_confirm: bool = False,
+               no_wave: bool = False, now: dt.datetime | None = None) -> Started:
+    """The one way a campaign starts (CLI, campaign function, console): the checks run first and a blocking
+    problem refuses the send, whatever the caller; `confirm`, when given (or required), must equal the number of
+    recipients this send reaches, so that a list that grew since the confirmation is not sent to."""
+    from convier.domain.checks import number, plural
+    from convier.services.checks import SendRefused, check_campaign
+
+    lifecycle.may_send(require(clients, settings, campaign_id, parts=False))  # paused, cancelled: refused
+    report = check_campaign(clients, settings, campaign_id, now=now, no_wave=no_wave)
+    if report.blocking:
+        first = report.blocking[0]
+        raise SendRefused(f"envoi refusé : {report.headline.lower()} ({first.message} ; {first.where}) — "
+                          f"voir convier campaign check {campaign_id}", report)
+    recipients = report.audience.recipients
+    if (confirm is not None or require_confirm) and recipients and confirm != recipients:
+        raise SendRefused(f"envoi refusé : confirmation pour {plural(confirm or 0, 'destinataire')}, "
+                          f"la campagne en compte {number(recipients)} (confirmez avec ce nombre)", report)
+    return Started(report=report, enqueued=_enqueue_campaign(clients, settings, campaign_id))
+
+
+def fan_out(clients, settings, campaign_id: str, *, confirm: int | None = None) -> int:
+    """`start_send`, returning how many recipients were enqueued."""
+    return start_send(clients, settings, campaign_id, confirm=confirm).enqueued
+
+
 def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, again: tuple[str, ...] = ()) -> int:
     """Messages of a share of recipients each (what a worker sends in 20 s) on the send queue."""
     size = recipients_per_message(send_rate(settings, clients), settings.workers, most=BATCH_SIZE)
@@ -163,8 +199,8 @@ def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, a
     return len(sids)
 
 
-def fan_out(clients, settings, campaign_id: str) -> int:
-    """`send`: enqueues every subscriber of the list with no send record yet; returns how many.
+def _enqueue_campaign(clients, settings, campaign_id: str) -> int:
+    """`send` once checked (start_send): enqueues every subscriber of the list with no send record yet; returns how many.
 
     Refused (InputError) for a paused or cancelled campaign. The audience becomes the distinct recipients
     so far: sending again never inflates it."""

@@ -76,6 +76,7 @@ class Campaign:
     kind: str = INVITATION
     parent: str = ""  # a follow-up's invitation: its answers choose the audience, its links take the answers
     segments: tuple[str, ...] = ()  # a follow-up's audience (domain.segments), computed at fan-out
+    checks: dict = field(default_factory=dict)  # content findings, allow, event_where (services.checks)
 
     @property
     def answers_campaign(self) -> str:
@@ -98,7 +99,7 @@ class Campaign:
                 "warnings": [Notice.from_value(w).to_dict() for w in self.warnings],
                 "subject": self.template.subject,
                 "preheader": self.preheader, "kind": self.kind, "parent": self.parent,
-                "segments": list(self.segments)}
+                "segments": list(self.segments), "checks": self.checks}
         parts = {"PK": keys.campaign_pk(self.id), "SK": keys.PARTS, "html": whole["html"], "text": whole["text"]}
         return meta, parts
 
@@ -115,7 +116,8 @@ class Campaign:
                    warnings=tuple(Notice.from_value(w) for w in item.get("warnings") or ()),
                    finished_at=item.get("finished_at", ""),
                    preheader=item.get("preheader", ""), kind=item.get("kind") or INVITATION,
-                   parent=item.get("parent") or "", segments=tuple(item.get("segments") or ()))
+                   parent=item.get("parent") or "", segments=tuple(item.get("segments") or ()),
+                   checks=item.get("checks") or {})
 
 
 def promotion_of(campaign_id: str) -> str:
