@@ -40,6 +40,7 @@ from convier.settings import Clients
 from convier.store import records
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "seed-journee-cloud-2023.md"
+SEED_CAMPAIGN = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "campagne-seed-2023.yaml"
 
 
 class PacedSES:
@@ -93,7 +94,8 @@ def campaign_for(home: Path, settings, clients, list_name: str, n: int) -> str:
     make_list(source, n, list_name)
     assert app.main(["--home", str(home), "lists", "import", list_name, str(source)]) == 0
     campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(SEED), list_name=list_name,
-                                            prepare_sender=target.sender_preparer(settings))
+                                            prepare_sender=target.sender_preparer(settings),
+                                            campaign_file=str(SEED_CAMPAIGN))  # allows the 2023 date
     return campaign.id
 
 

@@ -13,6 +13,7 @@ from convier.services import feedback_replay
 from convier.store import ddb, keys
 from samples import SEED
 from test_feedback import PEOPLE, sample
+from webkit import SEED_CAMPAIGN
 
 
 def on_failure_record(event: dict) -> str:
@@ -47,10 +48,10 @@ def test_replay_applies_deletes_what_it_applied_and_keeps_what_fails(cli, settin
     people = tmp_path / "people.csv"
     people.write_text("email\n" + "".join(f"{a}\n" for a in PEOPLE), encoding="utf-8")
     assert cli("lists", "import", "invites", people).code == 0
-    result = cli("campaign", "create", "--post", SEED, "--list", "invites")
+    result = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
     assert result.code == 0, result.err
     campaign_id = result.out.strip().splitlines()[-1]
-    assert cli("campaign", "send", campaign_id).code == 0
+    assert cli("campaign", "send", campaign_id, "--yes", str(len(PEOPLE))).code == 0
 
     sqs = settings.clients.sqs
     queue_url = sqs.create_queue(QueueName=f"feedback-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
