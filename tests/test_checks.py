@@ -6,7 +6,6 @@ Pure rules first (domain.checks, domain.dryrun), then the service and the CLI on
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,15 +13,15 @@ import pytest
 
 from convier.domain import checks, dryrun
 from convier.domain.checks import Account, Audience, OtherCampaign, Source
-from convier.inputs.campaignfile import parse_campaign
 from convier.errors import InputError
+from convier.inputs.campaignfile import parse_campaign
 from convier.services import campaigns
 from convier.services.checks import SendRefused, check_campaign
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SEED = EXAMPLES / "seed-journee-cloud-2023.md"
-NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def import_examples(cli, name="invites"):
@@ -31,9 +30,10 @@ def import_examples(cli, name="invites"):
 
 
 def future_campaign(tmp_path, days=30, **extra) -> Path:
-    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).replace(microsecond=0)
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0)
     lines = ['sender: "Équipe Cloud DINUM <cloud@numerique.gouv.fr>"', "reply_to: cloud@numerique.gouv.fr",
-             "event:", f"  start: {start.isoformat(sep=' ')}", f"  end: {(start + dt.timedelta(hours=8)).isoformat(sep=' ')}",
+             "event:", f"  start: {start.isoformat(sep=' ')}",
+             f"  end: {(start + dt.timedelta(hours=8)).isoformat(sep=' ')}",
              "  place: Station F"] + [f"{k}: {v}" for k, v in extra.items()]
     path = tmp_path / "campagne-future.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

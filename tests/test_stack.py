@@ -177,7 +177,8 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     sent = cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3")
     assert sent.code == 0, sent.err
     assert "3 destinataires mis en file" in sent.out
-    assert fake.calls == [(outputs["CampaignFunctionName"], {"action": "send", "campaign": campaign_id, "confirm": 3}, {})]
+    assert fake.calls == [(outputs["CampaignFunctionName"],
+                           {"action": "send", "campaign": campaign_id, "confirm": 3}, {})]
     attributes = settings.clients.sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"],
                                                            AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"  # 3 recipients, one message

@@ -73,7 +73,6 @@ def print_report(report, console) -> None:
     """The check, as GOV.UK Notify's check page: every problem at once, blocking first, then the dry run."""
     from rich.markup import escape
 
-    from convier.domain.checks import paris_moment
 
     c = report.campaign
     console.print(f"Campagne {c.id} : « {escape(c.template.subject)} » → liste « {escape(c.list_name)} »")

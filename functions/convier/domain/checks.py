@@ -48,7 +48,7 @@ class Problem:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Problem":
+    def from_dict(cls, data: dict) -> Problem:
         return cls(level=data["level"], code=data["code"], message=data["message"], where=data.get("where", ""),
                    fix=data.get("fix", ""), allowed=bool(data.get("allowed")))
 
@@ -159,7 +159,8 @@ def placeholder_problems(email_parts: dict[str, str], source: Source) -> list[Pr
     return problems
 
 
-_TIME = re.compile(r"(?<![\d:/.-])([01]?\d|2[0-3])[ \t\u00a0\u202f]?(?:h|heures?)(?:[ \t\u00a0\u202f]?([0-5]\d))?(?![\w])"
+_SPACE = r"[ \t\u00a0\u202f]"
+_TIME = re.compile(rf"(?<![\d:/.-])([01]?\d|2[0-3]){_SPACE}?(?:h|heures?)(?:{_SPACE}?([0-5]\d))?(?![\w])"
                    r"|(?<![\d:/.-])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])", re.I)
 _ISO_LINE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d")
 EARLIEST_HOUR = 6  # "2h de formation" is a duration, not a time of day

@@ -306,13 +306,16 @@ def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks:
         return redirect(f"{base}/campagnes/{quote(campaign.id)}?{urlencode({'test': who.email})}")
 
     def send_page(who: Staff, campaign: records.Campaign, status: int = 200, error: str = "") -> Response:
+        from convier.services.checks import check_campaign
+
         audience = campaigns.audience(clients, settings, campaign.id)
+        report = check_campaign(clients, settings, campaign.id)  # the same checks as `convier campaign check`
+        audience["subscribed"] = report.audience.recipients  # what the send reaches (suppressions left out)
         blocking = []
         if campaign.status not in (records.DRAFT,):
             blocking.append(f"La campagne est {pages.STATUS_FR.get(campaign.status, campaign.status)} : "
                             "suivez-la depuis la page Suivi.")
-        if audience["subscribed"] == 0:
-            blocking.append(f"La liste « {campaign.list_name} » n’a aucun abonné inscrit : importez-en d’abord.")
+        blocking += [f"{p.message} ({p.where}) — {p.fix}" for p in report.blocking]
         return page("send.html.j2", who, status=status, section="campagnes", campaign=campaign, audience=audience,
                     blocking=blocking, error=error)
 
@@ -327,11 +330,17 @@ def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks:
         who, form = post_form()
         who.require(ENVOI)
         campaign = campaign_of(campaign_id)
-        audience = campaigns.audience(clients, settings, campaign.id)
-        if campaign.status != records.DRAFT or form.get("count") != str(audience["subscribed"]):
-            return send_page(who, campaign, status=409, error="Le nombre de destinataires a changé ou la campagne "
-                             "n’est plus un brouillon : vérifiez à nouveau avant d’envoyer.")
-        enqueued = campaigns.fan_out(clients, settings, campaign.id)
+        from convier.services.checks import SendRefused
+
+        stale = send_page(who, campaign, status=409, error="Le nombre de destinataires a changé, la campagne "
+                          "n’est plus un brouillon ou un contrôle bloque : vérifiez à nouveau avant d’envoyer.")
+        count = form.get("count") or ""
+        if campaign.status != records.DRAFT or not count.isdigit():
+            return stale
+        try:  # the service checks again and refuses a blocked send or a count that is no longer the audience
+            enqueued = campaigns.start_send(clients, settings, campaign.id, confirm=int(count)).enqueued
+        except SendRefused:
+            return stale
         note(who, "send", campaign=campaign.id, list_name=campaign.list_name, detail=f"{enqueued} destinataires")
         hooks.after_send(campaign.id)
         return redirect(f"{base}/campagnes/{quote(campaign.id)}/suivi")

@@ -37,8 +37,10 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     from convier.inputs.post import read_post
 
     _require_list(clients, settings, list_name)
-    return _create(clients, settings, read_post(post_path), read_campaign(campaign_file), list_name=list_name,
-                   post_name=Path(post_path).name, campaign_id=campaign_id, prepare_sender=prepare_sender)
+    post = read_post(post_path)
+    return _create(clients, settings, post, read_campaign(campaign_file), list_name=list_name,
+                   post_name=Path(post_path).name, campaign_id=campaign_id, prepare_sender=prepare_sender,
+                   post_text=Path(post_path).read_text(encoding="utf-8-sig"))
 
 
 def create_from_text(clients, settings, *, post_text: str, post_name: str, list_name: str, campaign_settings,
@@ -48,7 +50,7 @@ def create_from_text(clients, settings, *, post_text: str, post_name: str, list_
 
     _require_list(clients, settings, list_name)
     return _create(clients, settings, parse_post(post_text, post_name), campaign_settings, list_name=list_name,
-                   post_name=post_name, prepare_sender=prepare_sender)
+                   post_name=post_name, prepare_sender=prepare_sender, post_text=post_text)
 
 
 def _require_list(clients, settings, list_name: str) -> None:
@@ -57,7 +59,8 @@ def _require_list(clients, settings, list_name: str) -> None:
 
 
 def _create(clients, settings, post, campaign_settings, *, list_name: str, post_name: str,
-            campaign_id: str | None = None, prepare_sender=None) -> tuple[records.Campaign, int]:
+            campaign_id: str | None = None, prepare_sender=None,
+            post_text: str = "") -> tuple[records.Campaign, int]:
     from convier.render.invitation import build_invitation
     from convier.render.message import render_invitation
 
@@ -83,8 +86,8 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
     _check_buildable(rendered.message)
     from convier.services.checks import content_findings
 
-    findings = content_findings(post_path=post_path, post=post, campaign_settings=campaign_settings,
-                                invitation=invitation, rendered=rendered)
+    findings = content_findings(post_name=post_name, post_text=post_text or post.body, post=post,
+                                campaign_settings=campaign_settings, invitation=invitation, rendered=rendered)
     campaign = records.Campaign(
         id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
         title=invitation.title, post=post_name,
@@ -154,7 +157,7 @@ def audience(clients, settings, campaign_id: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Started:
-    report: "object"  # services.checks.CheckReport, as checked just before enqueueing
+    report: object  # services.checks.CheckReport, as checked just before enqueueing
     enqueued: int
 
 

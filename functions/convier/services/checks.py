@@ -67,14 +67,10 @@ def _key_line(lines: list[str], key: str, before: int) -> int | None:
     return next((i for i, line in enumerate(lines[:before], 1) if pattern.match(line)), None)
 
 
-def content_findings(*, post_path: str, post, campaign_settings, invitation, rendered) -> dict:
+def content_findings(*, post_name: str, post_text: str, post, campaign_settings, invitation, rendered) -> dict:
     """What the campaign stores for its checks: content problems, the file's `allow`, where the event is from."""
-    path = Path(post_path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        text = post.body
-    lines = text.replace("\r\n", "\n").split("\n")
+    path = Path(post_name)
+    lines = post_text.replace("\r\n", "\n").split("\n")
     body_first = _body_first_line(lines)
     source = checks.Source(name=path.name, lines=tuple(lines))
     campaign_file = Path(campaign_settings.source).name if campaign_settings.source else ""
@@ -85,7 +81,7 @@ def content_findings(*, post_path: str, post, campaign_settings, invitation, ren
         line = _key_line(lines, "event_start_date", body_first) or _key_line(lines, "event_date", body_first)
         event_where = f"{path.name}, ligne {line} (event_start_date)" if line else f"{path.name}, event_start_date"
     elif event and event.inferred_from:
-        line = next((i for i, l in enumerate(lines, 1) if event.inferred_from in l), None)
+        line = next((i for i, text in enumerate(lines, 1) if event.inferred_from in text), None)
         event_where = f"{path.name}{f', ligne {line}' if line else ''} (date déduite de « {event.inferred_from} »)"
     else:
         event_where = path.name
@@ -190,7 +186,8 @@ def other_campaigns(dynamo, table: str, campaign: records.Campaign) -> list[Othe
         same = bool(meta) and ((campaign.post and meta.get("post") == campaign.post)
                                or (campaign.title and (meta.get("title") or "").strip().lower()
                                    == campaign.title.strip().lower()))
-        found.append(OtherCampaign(id=entry["SK"], status=meta.get("status", ""), enqueued=int(meta.get("audience") or 0),
+        found.append(OtherCampaign(id=entry["SK"], status=meta.get("status", ""),
+                                   enqueued=int(meta.get("enqueued") or 0),
                                    same_post=same, created_at=meta.get("created_at") or entry.get("created_at", "")))
     return sorted(found, key=lambda o: o.created_at)
 
@@ -208,7 +205,7 @@ def check_campaign(clients, settings, campaign_id: str, *, now: dt.datetime | No
     from convier.services.sending import send_rate
 
     campaign = require(clients, settings, campaign_id)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     dynamo, table = clients.dynamodb, settings.table
     info = campaign.checks or {}
     account = read_account(clients.ses)
