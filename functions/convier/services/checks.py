@@ -157,9 +157,16 @@ def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bo
         sid for sid, rec in records.send_records(dynamo, table, campaign.id).items() if rec["state"] != records.FAILED}
     counts = dict.fromkeys(("listed", "unsubscribed", "bounced", "complained", "suppressed", "already"), 0)
     reachable = []
+    segment = None
+    if campaign.parent:  # a follow-up: its segment of the invitation's recipients, not the whole list
+        from convier.services.audience import recipients
+
+        segment = set(recipients(dynamo, table, campaign))
     projection = "SK, status, email" if addresses else "SK, status"
     for item in ddb.query(dynamo, table, keys.list_pk(campaign.list_name), keys.SUB, projection=projection):
         sid = keys.after(keys.SUB, item["SK"])
+        if segment is not None and sid not in segment:
+            continue
         status = item.get("status", subscribers.SUBSCRIBED)
         counts["listed"] += 1
         if status in ("unsubscribed", "bounced", "complained"):
@@ -176,13 +183,18 @@ def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bo
 
 
 def other_campaigns(dynamo, table: str, campaign: records.Campaign) -> list[OtherCampaign]:
-    """The list's other campaigns, oldest first, with whether they carry the same post."""
+    """The list's other invitations, oldest first, with whether they carry the same post (follow-ups, which
+    go to an invitation's recipients on purpose, are neither compared nor compared with)."""
     found = []
+    if campaign.parent or campaign.kind != records.INVITATION:
+        return found
     for entry in ddb.query(dynamo, table, keys.CAMPAIGNS):
         if entry.get("list") != campaign.list_name or entry["SK"] == campaign.id:
             continue
         meta = ddb.get(dynamo, table, *keys.campaign_key(entry["SK"]),
-                       projection="post, title, status, enqueued, created_at") or {}
+                       projection="post, title, status, enqueued, created_at, kind, parent") or {}
+        if meta.get("parent") or (meta.get("kind") or records.INVITATION) != records.INVITATION:
+            continue
         same = bool(meta) and ((campaign.post and meta.get("post") == campaign.post)
                                or (campaign.title and (meta.get("title") or "").strip().lower()
                                    == campaign.title.strip().lower()))
@@ -227,7 +239,8 @@ def check_campaign(clients, settings, campaign_id: str, *, now: dt.datetime | No
     problems += checks.send_problems(
         now=now, send_ends=send_plan.ends, event_start=event.start, event_end=event.end, all_day=event.all_day,
         event_when=event.when, event_where=info.get("event_where") or campaign.post or "billet",
-        newsletter=bool(info.get("newsletter")) or not event.start, audience=audience,
+        # a follow-up (reminder, thanks, freed place) may go out around or after the event: no timing rule
+        newsletter=bool(info.get("newsletter")) or not event.start or bool(campaign.parent), audience=audience,
         list_name=campaign.list_name, sender=campaign.template.sender, identity=identity,
         identity_verified=identity_ok, identity_detail=identity_detail, account=account, unverified=unverified,
         others=others, last=sent_before[-1] if sent_before else None)
