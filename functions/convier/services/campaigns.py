@@ -203,7 +203,7 @@ def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, a
 
 
 def _enqueue_campaign(clients, settings, campaign_id: str) -> int:
-    """`send` once checked (start_send): enqueues every subscriber of the list with no send record yet; returns how many.
+    """`send` once checked (start_send): enqueues every subscriber with no send record yet; returns how many.
 
     Refused (InputError) for a paused or cancelled campaign. The audience becomes the distinct recipients
     so far: sending again never inflates it."""

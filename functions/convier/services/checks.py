@@ -192,14 +192,14 @@ def other_campaigns(dynamo, table: str, campaign: records.Campaign) -> list[Othe
         if entry.get("list") != campaign.list_name or entry["SK"] == campaign.id:
             continue
         meta = ddb.get(dynamo, table, *keys.campaign_key(entry["SK"]),
-                       projection="post, title, status, enqueued, created_at, kind, parent") or {}
+                       projection="post, title, status, audience, created_at, kind, parent") or {}
         if meta.get("parent") or (meta.get("kind") or records.INVITATION) != records.INVITATION:
             continue
         same = bool(meta) and ((campaign.post and meta.get("post") == campaign.post)
                                or (campaign.title and (meta.get("title") or "").strip().lower()
                                    == campaign.title.strip().lower()))
         found.append(OtherCampaign(id=entry["SK"], status=meta.get("status", ""),
-                                   enqueued=int(meta.get("enqueued") or 0),
+                                   enqueued=int(meta.get("audience") or 0),
                                    same_post=same, created_at=meta.get("created_at") or entry.get("created_at", "")))
     return sorted(found, key=lambda o: o.created_at)
 
