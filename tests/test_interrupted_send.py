@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from convier.cli.target import resolve
 from convier.local import embedded
 from convier.services import campaigns
 from convier.store import records
+from webkit import SEED_AGAIN, SEED_CAMPAIGN
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed-journee-cloud-2023.md"
@@ -53,9 +55,10 @@ def test_an_interrupted_send_resumes_with_one_email_each_and_no_unknown(home, tm
     people = tmp_path / "gens.csv"
     people.write_text("email\n" + "\n".join(PEOPLE) + "\n", encoding="utf-8")
     run(home, "lists", "import", "gens", people)
-    campaign_id = run(home, "campaign", "create", "--post", SEED, "--list", "gens").stdout.strip().splitlines()[-1]
-    proc = subprocess.Popen([*CONVIER, "campaign", "send", campaign_id], env=env_for(home), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    campaign_id = run(home, "campaign", "create", "--post", SEED, "--list", "gens", "--campaign",
+                      SEED_CAMPAIGN).stdout.strip().splitlines()[-1]
+    proc = subprocess.Popen([*CONVIER, "campaign", "send", campaign_id, "--yes", str(len(PEOPLE))],
+                            env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while sent_files(home, campaign_id) < 4 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -70,7 +73,8 @@ def test_an_interrupted_send_resumes_with_one_email_each_and_no_unknown(home, tm
     assert 0 < sum(r["state"] == records.SENT for r in halfway.values()) < len(PEOPLE)
     assert sent_files(home, campaign_id) == sum(r["state"] == records.SENT for r in halfway.values())
 
-    again = run(home, "campaign", "send", campaign_id)
+    left = re.search(r"destinataires : (\d+)", run(home, "campaign", "send", campaign_id, "--dry-run").stdout)
+    again = run(home, "campaign", "send", campaign_id, "--yes", left.group(1))  # the rest, confirmed
     assert "Traceback" not in again.stderr
     final = records.send_records(clients.dynamodb, settings.table, campaign_id)
     assert len(final) == len(PEOPLE) and all(r["state"] == records.SENT for r in final.values())
@@ -90,7 +94,8 @@ def test_one_queue_two_campaigns_each_progress_counts_its_own(cli, settings, tmp
     people = tmp_path / "gens.csv"
     people.write_text("email\n" + "\n".join(PEOPLE[:6]) + "\n", encoding="utf-8")
     assert cli("lists", "import", "gens", people).code == 0
-    ids = [cli("campaign", "create", "--post", SEED, "--list", "gens").out.strip().splitlines()[-1] for _ in "ab"]
+    ids = [cli("campaign", "create", "--post", SEED, "--list", "gens", "--campaign", SEED_AGAIN  # the same post twice
+               ).out.strip().splitlines()[-1] for _ in "ab"]
     for campaign_id in ids:
         campaigns.fan_out(c, s, campaign_id)
     seen = []
