@@ -80,8 +80,8 @@ def print_report(report, console) -> None:
     warnings = [p for p in report.problems if not p.blocking]
     style = "bold red" if blocking else "bold green"
     console.print(f"[{style}]{escape(report.headline)}[/]")
-    for number, p in enumerate(blocking, 1):
-        console.print(f"  [red]{number}. bloquant[/] : {escape(p.message)}", soft_wrap=True)
+    for index, p in enumerate(blocking, 1):
+        console.print(f"  [red]{index}. bloquant[/] : {escape(p.message)}", soft_wrap=True)
         console.print(f"     où : {escape(p.where)}", soft_wrap=True)
         console.print(f"     pour corriger : {escape(p.fix)}", soft_wrap=True)
     if warnings:
