@@ -43,6 +43,11 @@ def cmd_create(args, console, err) -> int:
     console.print(f"  Expéditeur : {campaign.template.sender}")
     console.print(f"  Événement : {campaign.event.get('when') or 'sans date'}"
                   + (f", {campaign.event.get('place')}" if campaign.event.get("place") else ""))
+    return print_next_steps(campaign, console, err)
+
+
+def print_next_steps(campaign, console, err) -> int:
+    """After a create: the renderer's warnings, what to do next, and the id alone on the last line."""
     for warning in campaign.warnings:
         err.print(f"[yellow]attention[/] : {warning}")
     console.print(f"Aperçu : convier campaign test {campaign.id} --to vous@exemple.gouv.fr ; "

@@ -16,12 +16,9 @@ def cmd_create(args, console, err) -> int:
     console.print(f"Suivi créé pour l’invitation {campaign.parent} : {segments_fr(campaign.segments)} "
                   f"({size} destinataires à ce jour, désinscrits et adresses supprimées exclus à l’envoi)")
     console.print(f"  Objet : {campaign.template.subject}")
-    for warning in campaign.warnings:
-        err.print(f"[yellow]attention[/] : {warning}")
-    console.print(f"Aperçu : convier campaign test {campaign.id} --to vous@exemple.gouv.fr ; "
-                  f"envoi : convier campaign send {campaign.id}")
-    console.print(campaign.id)
-    return 0
+    from convier.cli.campaign import print_next_steps
+
+    return print_next_steps(campaign, console, err)
 
 
 def cmd_text(args, console, err) -> int:
