@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test corpus install bench lint clean chromium package-report dsfr
+.PHONY: sam-cli demo test corpus install bench lint clean chromium package-report dsfr
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ chromium:
 		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver spamassassin >/dev/null; }
 	@test -f $(AXE) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache axe-core@4 >/dev/null; }
 	@test -f $(ICALJS) || { mkdir -p .cache && npm install --silent --no-audit --no-fund --prefix .cache ical.js@2 >/dev/null; }
+
+# `sam validate --lint` for template.yaml: the SAM CLI in its own environment (its pins clash with the app's).
+SAM := .cache/sam/bin/sam
+sam-cli:
+	@test -x $(SAM) || { $(PYTHON) -m venv .cache/sam && .cache/sam/bin/python -m pip install --quiet aws-sam-cli >/dev/null 2>&1; }
 
 # The console's look: the État's design system (npm @gouvfr/dsfr, pinned). `make dsfr` installs it into .cache/
 # (its preinstall script only nags about a project file: skipped) and writes the part the console uses into
@@ -51,7 +56,7 @@ dsfr:
 		$(DSFR_OUT)/fonts/
 	@du -sh $(DSFR_OUT)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium sam-cli
 	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
