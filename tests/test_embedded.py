@@ -12,7 +12,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,9 +19,8 @@ import pytest
 
 from convier.cli.target import resolve
 from convier.local import embedded
+from embeddedkit import CONVIER, run
 from samples import LISTS
-
-CONVIER = [sys.executable, "-m", "convier.cli"]
 
 
 @pytest.fixture
@@ -30,15 +28,6 @@ def home(tmp_path):
     home = tmp_path / "etat"
     yield home
     embedded.stop_server(home)
-
-
-def run(home: Path, *argv, check=True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVIER_", "MOTO_"))}
-    env.update(CONVIER_HOME=str(home), COLUMNS="200")
-    result = subprocess.run([*CONVIER, *map(str, argv)], env=env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert result.returncode == 0, result.stderr + result.stdout
-    return result
 
 
 def server_pid(home: Path) -> int:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from convier.domain.ids import subscriber_id
 from convier.local import embedded
 from convier.services import rsvp
 from convier.store import keys, records, subscribers
+from embeddedkit import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed-journee-cloud-2023.md"
@@ -96,16 +94,6 @@ def test_forget_frees_the_place_removes_test_copies_and_keeps_the_opt_out(cli, s
     assert subscribers.get_subscriber(c.dynamodb, s.table, "gens", anne).status == subscribers.SUBSCRIBED
 
 
-CONVIER = [sys.executable, "-m", "convier.cli"]
-
-
-def run(home: Path, *argv, check=True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVIER_", "MOTO_"))}
-    env.update(CONVIER_HOME=str(home), COLUMNS="200")
-    result = subprocess.run([*CONVIER, *map(str, argv)], env=env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert result.returncode == 0, result.stderr + result.stdout
-    return result
 
 
 @pytest.fixture
