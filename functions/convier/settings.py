@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from convier.domain.dryrun import WaveSettings
+
 DEFAULT_REGION = "eu-west-3"
 DEFAULT_TABLE = "convier"
 DEFAULT_QUEUE = "convier-send"
@@ -78,6 +80,7 @@ class Settings:
     campaign_function: str = ""  # on AWS, admin actions go through this function
     stack: str = ""
     outbox: Path | None = None  # embedded default: where sent messages are copied
+    wave: WaveSettings = field(default_factory=WaveSettings)  # the safe start: first wave, pause thresholds
 
     @property
     def embedded(self) -> bool:
@@ -106,6 +109,7 @@ class Settings:
             keys_file=Path(keys_file) if keys_file else None,
             campaign_function=env.get("CONVIER_CAMPAIGN_FUNCTION", ""),
             outbox=Path(outbox) if outbox else None,
+            wave=wave_from_env(env),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -126,11 +130,25 @@ class Settings:
             "CONVIER_KEYS_FILE": str(self.keys_file or ""),
             "CONVIER_CAMPAIGN_FUNCTION": self.campaign_function,
             "CONVIER_OUTBOX": str(self.outbox or ""),
+            **{name: str(getattr(self.wave, attr)) for name, attr in WAVE_ENV.items()
+               if getattr(self.wave, attr) != getattr(WaveSettings(), attr)},
         }
         return {k: v for k, v in env.items() if v}
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+WAVE_ENV = {"CONVIER_WAVE_SHARE": "share", "CONVIER_WAVE_LEAST": "least", "CONVIER_WAVE_MOST": "most",
+            "CONVIER_WAVE_WAIT": "wait", "CONVIER_BOUNCE_LIMIT": "bounce_limit",
+            "CONVIER_COMPLAINT_LIMIT": "complaint_limit"}
+
+
+def wave_from_env(env) -> WaveSettings:
+    """The first wave (share of the audience, least, most, seconds of wait) and the pause thresholds (shares)."""
+    default = WaveSettings()
+    values = {attr: type(getattr(default, attr))(env[name]) for name, attr in WAVE_ENV.items() if env.get(name)}
+    return replace(default, **values)
 
 
 # One botocore Config per kind of client. SES gets no library retry at all: a 5xx or a read timeout after

@@ -215,6 +215,8 @@ def send_with_progress(campaign_id, settings, clients, console, expected: int) -
     with _progress(console) as progress:
         task = progress.add_task("Envoi", total=total)
         result = drain(sender, campaign_id=campaign_id, on_batch=lambda c: advance(progress, task, c))
+        while not result.stopped and _await_wave(clients, settings, campaign_id, progress, task):
+            result = drain(sender, campaign_id=campaign_id, on_batch=lambda c: advance(progress, task, c))
     st = campaigns.status(clients, settings, campaign_id)
     console.print(f"Envoyés : {number(st.sent)} · ignorés (désinscrits, supprimés) : {number(st.skipped)} · "
                   f"échecs : {number(st.failed)} · inconnus : {number(st.unknown)} · campagne {st.label}")
@@ -232,6 +234,25 @@ def send_with_progress(campaign_id, settings, clients, console, expected: int) -
         index = write_index(folder, campaign_id)
         console.print(f"Boîte d’envoi : {index.resolve().as_uri()}")
     return 130 if result.stopped == "interrupted" else 0
+
+
+def _await_wave(clients, settings, campaign_id, progress, task, *, sleep=None, now=None) -> bool:
+    """After the first wave: shows the wait for its SES feedback, reviews until the rest is released (True:
+    send it) or the campaign paused itself (False), as the worker does; Ctrl-C leaves it waiting."""
+    import time
+
+    from convier.domain import waves
+
+    st = campaigns.status(clients, settings, campaign_id)
+    if not st.note.startswith("première vague"):
+        return False
+    progress.update(task, description=st.note)
+    while True:
+        decision = campaigns.review(clients, settings, campaign_id, now=now() if now else None)
+        if decision is None or decision.action != waves.WAIT:
+            progress.update(task, description="Envoi")
+            return decision is not None and decision.action == waves.RELEASE
+        (sleep or time.sleep)(min(5.0, decision.wait))
 
 
 def _invoke(clients, settings, payload: dict) -> dict:
@@ -252,6 +273,8 @@ def status_table(st: campaigns.Status) -> Table:
             ("Créée le", short_moment(c.created_at) or "—"),
             ("Envoyés", st.sent), ("Ignorés", st.skipped), ("Échecs", st.failed), ("Inconnus", st.unknown),
             ("En file", st.queued), ("Débit moyen", f"{decimal(st.rate)}/s")]
+    if st.note:
+        rows.append(("État", st.note))
     if st.rsvps is not None:
         r = st.rsvps
         rows += [("Réponses : je participe", r["yes"]), ("  liste d’attente", r["waiting"]),

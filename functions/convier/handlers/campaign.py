@@ -19,7 +19,8 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
             return _schedules(action, event, settings, clients, campaign_id)
         if action == "send":  # `confirm`: the number of recipients staff confirmed; the checks run first
             started = campaigns.start_send(clients, settings, campaign_id, confirm=event.get("confirm"),
-                                           require_confirm=True, no_wave=bool(event.get("no_wave")))
+                                           require_confirm=True, no_wave=bool(event.get("no_wave")),
+                                           request=event.get("request_id", ""))
             return {"ok": True, "enqueued": started.enqueued}
         if action == "status":
             return {"ok": True, **campaigns.status(clients, settings, campaign_id).as_dict()}
@@ -65,6 +66,8 @@ def _schedules(action: str, event: dict, settings: Settings, clients: Clients, c
 
 def handler(event, context):
     settings = Settings.from_env()
+    if context is not None and getattr(context, "aws_request_id", None):  # a retried invoke keeps its id
+        event = {**event, "request_id": context.aws_request_id}
     if context is not None and getattr(context, "invoked_function_arn", None):  # the schedules' target: itself
         event = {**event, "function_arn": context.invoked_function_arn.split(":alias")[0]}
     return run(event, settings, Clients(settings))

@@ -20,10 +20,20 @@ _process: tuple[Settings, Clients] | None = None
 def handle(event: dict, settings: Settings, clients: Clients) -> dict:
     counts: dict[str, int] = {}
     suppressed = 0
+    campaigns = set()
     for feedback in parse_sns_event(event):
+        if feedback.campaign and not feedback.test:
+            campaigns.add(feedback.campaign)
         for applied in apply(clients.dynamodb, settings.table, feedback, clients.keys.id_key):
             counts[applied.outcome] = counts.get(applied.outcome, 0) + 1
             suppressed += bool(applied.suppressed)
+    if campaigns:  # the safe start: pause on bad rates, release a first wave whose outcomes are all in
+        from convier.services.campaigns import review
+
+        for campaign_id in sorted(campaigns):
+            decision = review(clients, settings, campaign_id)
+            if decision is not None and decision.action != "wait":
+                log.info("campaign %s: %s (%s)", campaign_id, decision.action, decision.reason)
     log.info("feedback done", extra={"outcomes": counts, "suppressed": suppressed})
     return {"outcomes": counts, "suppressed": suppressed}
 

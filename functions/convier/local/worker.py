@@ -144,12 +144,24 @@ def _campaign_of(message: dict) -> str:
         return ""
 
 
+def review_sending(sender: Sender, *, now=None) -> None:
+    """services.campaigns.review for each sending campaign (a first wave released at its deadline)."""
+    from convier.services import campaigns
+
+    for item in campaigns.list_campaigns(sender.clients, sender.settings):
+        if item["status"] == records.SENDING:
+            campaigns.review(sender.clients, sender.settings, item["SK"], now=now)
+
+
 def tick(sender: Sender, *, now=None, idle_timeout: float = 5.0) -> list:
     """One turn of the embedded default's worker: fire the schedules whose moment has come (`now` injected in
-    tests), then send what is on the queue (scheduled campaigns, « place libérée » e-mails)."""
+    tests), review the sending campaigns (a first wave's deadline, the bounce and complaint rates: what the
+    delayed review message does on AWS), then send what is on the queue (scheduled campaigns, released rests,
+    « place libérée » e-mails)."""
     from convier.services.schedules import fire_due
 
     fired = fire_due(sender.clients, sender.settings, now=now)
+    review_sending(sender, now=now)
     if _queue_depth(sender.clients.sqs, sender.settings.queue_url):
         if drain(sender, idle_timeout=idle_timeout).stopped == "interrupted":
             raise KeyboardInterrupt  # what was started is marked; the caller's loop stops as before

@@ -162,7 +162,7 @@ class Started:
 
 
 def start_send(clients, settings, campaign_id: str, *, confirm: int | None = None, require_confirm: bool = False,
-               no_wave: bool = False, now: dt.datetime | None = None) -> Started:
+               no_wave: bool = False, now: dt.datetime | None = None, request: str = "") -> Started:
     """The one way a campaign starts (CLI, campaign function, console): the checks run first and a blocking
     problem refuses the send, whatever the caller; `confirm`, when given (or required), must equal the number of
     recipients this send reaches, so that a list that grew since the confirmation is not sent to."""
@@ -179,7 +179,8 @@ def start_send(clients, settings, campaign_id: str, *, confirm: int | None = Non
     if (confirm is not None or require_confirm) and recipients and confirm != recipients:
         raise SendRefused(f"envoi refusé : confirmation pour {plural(confirm or 0, 'destinataire')}, "
                           f"la campagne en compte {number(recipients)} (confirmez avec ce nombre)", report)
-    return Started(report=report, enqueued=_enqueue_campaign(clients, settings, campaign_id))
+    return Started(report=report, enqueued=_enqueue_campaign(clients, settings, campaign_id, no_wave=no_wave,
+                                                             now=now, request=request))
 
 
 def fan_out(clients, settings, campaign_id: str, *, confirm: int | None = None) -> int:
@@ -202,11 +203,13 @@ def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, a
     return len(sids)
 
 
-def _enqueue_campaign(clients, settings, campaign_id: str) -> int:
-    """`send` once checked (start_send): enqueues every subscriber with no send record yet; returns how many.
+def _enqueue_campaign(clients, settings, campaign_id: str, *, no_wave: bool = False,
+                      now: dt.datetime | None = None, request: str = "") -> int:
+    """`send` once checked (start_send): enqueues every subscriber with no send record yet, or only the first
+    wave of them (a draft's first send, unless no_wave); returns how many were enqueued.
 
     Refused (InputError) for a paused or cancelled campaign. The audience becomes the distinct recipients
-    so far: sending again never inflates it."""
+    so far: sending again never inflates it. With `request` (the invoke's id), a retried invoke enqueues nothing."""
     campaign = require(clients, settings, campaign_id, parts=False)
     lifecycle.may_send(campaign)
     dynamo, table = clients.dynamodb, settings.table
@@ -218,12 +221,85 @@ def _enqueue_campaign(clients, settings, campaign_id: str) -> int:
     audience = len(existing | set(members))
     if not pending and campaign.status == records.DONE:
         return 0
-    if not records.start_sending(dynamo, table, campaign_id, audience,
+    from convier.domain.dryrun import wave_size
+    from convier.services.checks import wave_settings
+
+    wave_config = wave_settings(settings, no_wave)
+    wave = wave_size(len(pending), wave_config) if wave_config and campaign.status == records.DRAFT else 0
+    now = now or dt.datetime.now(dt.UTC)
+    until = (now + dt.timedelta(seconds=wave_config.wait)).isoformat(timespec="seconds") if wave else ""
+    if not records.start_sending(dynamo, table, campaign_id, audience, wave=wave, wave_until=until, request=request,
                                  only_from=(records.DRAFT, records.SENDING, records.DONE)):
         lifecycle.may_send(require(clients, settings, campaign_id, parts=False))  # paused or cancelled meanwhile
+        if request and (ddb.get(dynamo, table, *keys.campaign_key(campaign_id)) or {}).get("start_request") == request:
+            return 0  # this invoke, retried: its messages are on the queue already
         raise InputError(f"la campagne {campaign_id} ne peut pas être envoyée maintenant")
     if not pending:
         lifecycle.finish_if_complete(dynamo, table, campaign_id)
+        return 0
+    if wave:
+        if not settings.embedded:  # on AWS, one delayed message reviews the wave at its deadline (no poller)
+            review_later(clients, settings, campaign_id, wave_config.wait)
+        return enqueue(clients, settings, campaign, pending[:wave])
+    return enqueue(clients, settings, campaign, pending)
+
+
+REVIEW_DELAY_MAX = 900  # SQS DelaySeconds at most: a longer wait is reviewed again and again
+
+
+def review_later(clients, settings, campaign_id: str, seconds: float) -> None:
+    """A message on the send queue that the send function turns into `review` after `seconds` (900 at most)."""
+    import json
+    import math
+
+    delay = max(0, min(REVIEW_DELAY_MAX, math.ceil(seconds)))
+    clients.sqs.send_message(QueueUrl=settings.queue_url, DelaySeconds=delay,
+                             MessageBody=json.dumps({"campaign": campaign_id, "review": 1}))
+
+
+def review(clients, settings, campaign_id: str, *, now: dt.datetime | None = None):
+    """The safe start's one decision point, after each SES notification, at the wave's deadline (the delayed
+    message, the local worker) and at a resume: pauses a sending campaign whose bounces or complaints pass
+    the limits (at any time), releases the rest of the first wave's campaign when after_wave says so (once:
+    a conditional write). Returns the domain.waves Decision taken, or None when there was nothing to decide."""
+    from convier.domain import waves
+
+    dynamo, table = clients.dynamodb, settings.table
+    campaign = records.load_campaign(dynamo, table, campaign_id, parts=False)
+    if campaign is None or campaign.status != records.SENDING:
+        return None
+    counters = records.read_counters(dynamo, table, campaign_id)
+    base = campaign.rate_base
+    heard = {name: getattr(counters, name) - base.get(name, 0) for name in records.FEEDBACK_COUNTERS}
+    feedback = waves.Feedback(**heard)
+    limits = settings.wave
+    reason = waves.too_many(feedback, limits.bounce_limit, limits.complaint_limit)
+    if reason:
+        records.pause_for(dynamo, table, campaign_id, reason)
+        return waves.Decision(waves.PAUSE, reason)
+    if campaign.wave_state != records.WAVE_WAITING:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    wave_out = counters.final >= campaign.wave  # every message of the wave has its send record
+    decision = waves.after_wave(wave=counters.sent if wave_out else campaign.wave, sent=counters.sent,
+                                feedback=feedback, now=now, until=dt.datetime.fromisoformat(campaign.wave_until),
+                                bounce_limit=limits.bounce_limit, complaint_limit=limits.complaint_limit)
+    if decision.action == waves.RELEASE:
+        release_rest(clients, settings, campaign)
+    return decision
+
+
+def release_rest(clients, settings, campaign: records.Campaign) -> int:
+    """Enqueues the recipients past the first wave, once (records.release_wave); returns how many."""
+    dynamo, table = clients.dynamodb, settings.table
+    if not records.release_wave(dynamo, table, campaign.id):
+        return 0  # another releaser won, or the campaign paused meanwhile
+    from convier.services.audience import recipients
+
+    existing = set(records.send_records(dynamo, table, campaign.id))
+    pending = [sid for sid in recipients(dynamo, table, campaign) if sid not in existing]
+    if not pending:
+        lifecycle.finish_if_complete(dynamo, table, campaign.id)
         return 0
     return enqueue(clients, settings, campaign, pending)
 
@@ -235,9 +311,19 @@ def pause(clients, settings, campaign_id: str) -> bool:
 
 
 def resume(clients, settings, campaign_id: str) -> bool:
-    require(clients, settings, campaign_id, parts=False)
-    return records.set_campaign_status(clients.dynamodb, settings.table, campaign_id, records.SENDING,
-                                       only_from=(records.PAUSED,))
+    """paused → sending (the pause's reason cleared, the rates judged from now on); a first wave still waiting
+    releases the rest: staff decided."""
+    campaign = require(clients, settings, campaign_id, parts=False)
+    dynamo, table = clients.dynamodb, settings.table
+    if campaign.pause_reason:
+        counters = records.read_counters(dynamo, table, campaign_id)
+        records.set_rate_base(dynamo, table, campaign_id,
+                              {name: getattr(counters, name) for name in records.FEEDBACK_COUNTERS})
+    if not records.set_campaign_status(dynamo, table, campaign_id, records.SENDING, only_from=(records.PAUSED,)):
+        return False
+    if campaign.wave_state == records.WAVE_WAITING:
+        release_rest(clients, settings, require(clients, settings, campaign_id, parts=False))
+    return True
 
 
 def cancel(clients, settings, campaign_id: str) -> bool:
@@ -292,12 +378,26 @@ class Status:
     def label(self) -> str:
         return lifecycle.status_fr(self.campaign.status)
 
+    @property
+    def note(self) -> str:
+        """Why the campaign paused itself, or that its first wave awaits SES feedback (until HH:MM, Paris)."""
+        c = self.campaign
+        if c.status == records.PAUSED and c.pause_reason:
+            return f"mise en pause automatique : {c.pause_reason}"
+        if c.status == records.SENDING and c.wave_state == records.WAVE_WAITING and c.wave_until:
+            from zoneinfo import ZoneInfo
+
+            until = dt.datetime.fromisoformat(c.wave_until).astimezone(ZoneInfo("Europe/Paris"))
+            return f"première vague : en attente des retours SES jusqu’à {until:%H:%M}"
+        return ""
+
     def as_dict(self) -> dict:
         """Plain data (the campaign function's answer, the console)."""
         return {"status": self.campaign.status, "label": self.label, "audience": self.audience,
                 "sent": self.sent, "skipped": self.skipped, "failed": self.failed, "unknown": self.unknown,
                 "queued": self.queued, "rate": round(self.rate, 2), "feedback": self.feedback,
-                "confirmed": self.counters.confirmed, "waiting": self.counters.waiting}
+                "confirmed": self.counters.confirmed, "waiting": self.counters.waiting, "note": self.note,
+                "pause_reason": self.campaign.pause_reason}
 
 
 def _rate(campaign: records.Campaign, counters: records.Counters, started_at: str) -> float:

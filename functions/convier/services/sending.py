@@ -173,6 +173,13 @@ class _Tally:
 
 def process_message(body: dict, sender: Sender) -> Counts:
     settings, dynamo = sender.settings, sender.clients.dynamodb
+    if body.get("review"):  # the first wave's deadline (services.campaigns.review_later): decide, or look again
+        from convier.services.campaigns import review, review_later
+
+        decision = review(sender.clients, settings, body["campaign"])
+        if decision is not None and decision.wait:
+            review_later(sender.clients, settings, body["campaign"], decision.wait)
+        return Counts()
     campaign_id, list_name, sids = body["campaign"], body["list"], list(dict.fromkeys(body["sids"]))
     again = tuple(s for s in body.get("again") or () if s in (records.FAILED, records.UNKNOWN))
     counts = Counts()

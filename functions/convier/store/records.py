@@ -77,6 +77,11 @@ class Campaign:
     parent: str = ""  # a follow-up's invitation: its answers choose the audience, its links take the answers
     segments: tuple[str, ...] = ()  # a follow-up's audience (domain.segments), computed at fan-out
     checks: dict = field(default_factory=dict)  # content findings, allow, event_where (services.checks)
+    wave: int = 0  # the first wave's size (0: none); the rest waits for its SES feedback
+    wave_until: str = ""  # ISO: the rest is released then at the latest
+    wave_state: str = ""  # WAVE_WAITING until the rest is released (once: release_wave), then WAVE_RELEASED
+    pause_reason: str = ""  # why the campaign paused itself (bounces, complaints), shown by `status`
+    rate_base: dict = field(default_factory=dict)  # feedback counters at the last resume (rates judged from there)
 
     @property
     def answers_campaign(self) -> str:
@@ -117,7 +122,10 @@ class Campaign:
                    finished_at=item.get("finished_at", ""),
                    preheader=item.get("preheader", ""), kind=item.get("kind") or INVITATION,
                    parent=item.get("parent") or "", segments=tuple(item.get("segments") or ()),
-                   checks=item.get("checks") or {})
+                   checks=item.get("checks") or {}, wave=int(item.get("wave_size") or 0),
+                   wave_until=item.get("wave_until", ""), wave_state=item.get("wave_state", ""),
+                   pause_reason=item.get("pause_reason", ""),
+                   rate_base={k: int(v) for k, v in (item.get("rate_base") or {}).items()})
 
 
 def promotion_of(campaign_id: str) -> str:
@@ -161,6 +169,8 @@ def set_campaign_status(client, table: str, campaign_id: str, status: str, *, on
               "ConditionExpression": "attribute_exists(PK)"}
     if status == DONE:
         kwargs["UpdateExpression"] += ", finished_at = :t"
+    if status == SENDING:  # a resume: the reason of a pause is gone, the rates are judged from here
+        kwargs["UpdateExpression"] += " REMOVE pause_reason"
     if only_from:
         names = {f":f{i}": {"S": s} for i, s in enumerate(only_from)}
         kwargs["ConditionExpression"] += f" AND #s IN ({', '.join(names)})"
@@ -172,21 +182,69 @@ def set_campaign_status(client, table: str, campaign_id: str, status: str, *, on
         return False
 
 
-def start_sending(client, table: str, campaign_id: str, audience: int, *, only_from: tuple[str, ...]) -> bool:
-    """`sending`, with the audience (distinct recipients) it now has; False if the status was not in only_from."""
+WAVE_WAITING, WAVE_RELEASED = "waiting", "released"
+
+
+def start_sending(client, table: str, campaign_id: str, audience: int, *, only_from: tuple[str, ...],
+                  wave: int = 0, wave_until: str = "", request: str = "") -> bool:
+    """`sending`, with the audience (distinct recipients) it now has; False if the status was not in only_from,
+    or if `request` (the invoke's id) already started it (a retried invoke enqueues nothing twice).
+    With `wave`, the first wave's state: the rest waits until `wave_until` (release_wave)."""
     names = {f":f{i}": {"S": s} for i, s in enumerate(only_from)}
+    values = {":s": {"S": SENDING}, ":a": {"N": str(audience)}, ":t": {"S": now_iso()}, **names}
+    update = "SET #s = :s, audience = :a, updated_at = :t, started_at = if_not_exists(started_at, :t)"
+    condition = f"attribute_exists(PK) AND #s IN ({', '.join(names)})"
+    if wave:
+        update += ", wave_size = :w, wave_until = :u, wave_state = :ws"
+        values.update({":w": {"N": str(wave)}, ":u": {"S": wave_until}, ":ws": {"S": WAVE_WAITING}})
+    if request:
+        update += ", start_request = :r"
+        condition += " AND (attribute_not_exists(start_request) OR start_request <> :r)"
+        values[":r"] = {"S": request}
     try:
         client.update_item(
             TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
-            UpdateExpression="SET #s = :s, audience = :a, updated_at = :t, started_at = if_not_exists(started_at, :t)"
-                             " REMOVE finished_at",
-            ConditionExpression=f"attribute_exists(PK) AND #s IN ({', '.join(names)})",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": SENDING}, ":a": {"N": str(audience)}, ":t": {"S": now_iso()},
-                                       **names})
+            UpdateExpression=update + " REMOVE finished_at",
+            ConditionExpression=condition, ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values)
         return True
     except client.exceptions.ConditionalCheckFailedException:
         return False
+
+
+def release_wave(client, table: str, campaign_id: str) -> bool:
+    """The first wave's wait is over: True for the one caller that moved it (it enqueues the rest)."""
+    try:
+        client.update_item(
+            TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
+            UpdateExpression="SET wave_state = :r, wave_released_at = :t",
+            ConditionExpression="wave_state = :w AND #s = :s", ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":r": {"S": WAVE_RELEASED}, ":w": {"S": WAVE_WAITING},
+                                       ":s": {"S": SENDING}, ":t": {"S": now_iso()}})
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def pause_for(client, table: str, campaign_id: str, reason: str) -> bool:
+    """sending → paused by the campaign itself (bounces, complaints), with the reason `status` shows."""
+    try:
+        client.update_item(
+            TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
+            UpdateExpression="SET #s = :p, pause_reason = :why, updated_at = :t",
+            ConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":p": {"S": PAUSED}, ":why": {"S": reason}, ":s": {"S": SENDING},
+                                       ":t": {"S": now_iso()}})
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def set_rate_base(client, table: str, campaign_id: str, base: dict[str, int]) -> None:
+    """The feedback counters at a resume: the rates that paused the campaign are judged from there on."""
+    client.update_item(TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
+                       UpdateExpression="SET rate_base = :b", ConditionExpression="attribute_exists(PK)",
+                       ExpressionAttributeValues={":b": {"M": {k: {"N": str(v)} for k, v in base.items()}}})
 
 
 # --- counters ------------------------------------------------------------------------------------
