@@ -335,10 +335,10 @@ def test_send_records_and_answers_expire(source, resources):
 # --- least privilege and traces -------------------------------------------------------------------
 
 EXPECTED_TABLE_ACTIONS = {
-    "SendFunction": {"GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem"},
+    "SendFunction": {"GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem", "Query"},
     "CampaignFunction": {"GetItem", "Query", "UpdateItem"},
     "WebFunction": {"GetItem", "Query", "PutItem", "UpdateItem"},
-    "FeedbackFunction": {"GetItem", "Query", "PutItem", "UpdateItem"},
+    "FeedbackFunction": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"},  # a wave's review
 }
 
 
