@@ -175,3 +175,19 @@ def test_a_small_list_has_no_wave_and_a_retried_invoke_enqueues_nothing(cli, set
     assert not item.get("wave_state")
     drain(sender, campaign_id=campaign_id, idle_timeout=5)
     assert Counter(ses.sent) == Counter(people)
+
+
+def test_campaign_send_waits_for_the_wave_then_carries_on(cli, settings, tmp_path, monkeypatch):
+    """The CLI's local send: the wave, the wait for its feedback (progress), then the rest, in one command."""
+    monkeypatch.setenv("CONVIER_WAVE_WAIT", "1")  # one second of wait: no feedback comes on moto
+    people = [f"agent{i:02d}@culture.gouv.fr" for i in range(30)]
+    path = tmp_path / "people.csv"
+    path.write_text("email\n" + "".join(f"{a}\n" for a in people), encoding="utf-8")
+    assert cli("lists", "import", "invites", path).code == 0
+    result = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
+    campaign_id = result.out.strip().splitlines()[-1]
+    result = cli("campaign", "send", campaign_id, "--yes", "30")
+    assert result.code == 0, result.err
+    assert "Envoyés : 30" in result.out and "terminée" in result.out
+    item = ddb.get(settings.clients.dynamodb, settings.settings.table, *keys.campaign_key(campaign_id))
+    assert (item["wave_size"], item["wave_state"]) == (20, records.WAVE_RELEASED)
