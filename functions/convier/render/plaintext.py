@@ -13,12 +13,17 @@ _LINK = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)\)")
 
 
 def _link(match: re.Match) -> str:
-    label, url = match.group(1).strip(), match.group(2)
+    """The spaces inscriptis keeps inside the brackets (`sur<a> la plateforme </a>`) go back outside."""
+    raw, url = match.group(1), match.group(2)
+    label = raw.strip()
+    text, start, end = match.string, match.start(), match.end()
+    before = " " if raw[:1].isspace() and start and not text[start - 1].isspace() else ""
+    after = " " if raw[-1:].isspace() and end < len(text) and not text[end].isspace() else ""
     if url.startswith("mailto:"):
         url = url[len("mailto:"):]
     if not label or label == url:
-        return url
-    return f"{label} <{url}>"
+        return f"{before}{url}{after}"
+    return f"{before}{label} <{url}>{after}"
 
 
 def html_to_text(html: str) -> str:
