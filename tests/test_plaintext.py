@@ -1,4 +1,5 @@
-"""The text part keeps the spaces around a link's words where the sentence had them (issue: `sur[ la plateforme ](url)`)."""
+"""The text part keeps the spaces around a link's words where the sentence had them
+(issue 11: `sur[ la plateforme ](url)`)."""
 
 import pytest
 
@@ -11,7 +12,8 @@ SITE = "https://site.gouv.fr"
 @pytest.mark.parametrize("html, text", [
     # inscriptis keeps the spaces inside the brackets when the HTML has them inside the link
     ('<p>sur<a href="https://x.fr"> la plateforme </a>avant jeudi</p>', "sur la plateforme <https://x.fr> avant jeudi"),
-    ('<p>sur <a href="https://x.fr"> la plateforme </a> avant jeudi</p>', "sur la plateforme <https://x.fr> avant jeudi"),
+    ('<p>sur <a href="https://x.fr"> la plateforme </a> avant jeudi</p>',
+     "sur la plateforme <https://x.fr> avant jeudi"),
     ('<p><a href="https://x.fr"> Début</a> de ligne</p>', "Début <https://x.fr> de ligne"),
     ('<p>Voir :<a href="https://x.fr"> ce lien</a>.</p>', "Voir : ce lien <https://x.fr>."),
     ('<p>écrire à<a href="mailto:a@x.fr"> a@x.fr </a>ou</p>', "écrire à a@x.fr ou"),
