@@ -34,6 +34,10 @@ def cmd_import(args) -> int:
 
     with err.status(f"lecture de {args.file}…"):  # shown on a terminal only
         parsed = listfile.read(args.file)  # InputError before anything is written
+    if not parsed.rows:  # header only or every line rejected: say why, create nothing
+        print_import(lists.ImportReport(args.list, parsed))
+        err.print(f"[red]erreur[/] : {lists.nothing_to_import(args.list, parsed)}")
+        return 1
     settings, clients = _resolve(args)
     source = f"fichier {Path(args.file).name}"
     with _progress(len(parsed.rows)) as progress:

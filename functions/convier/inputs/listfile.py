@@ -42,6 +42,10 @@ HEADERS = {
 DELIMITERS = ",;\t|"
 SAMPLE = 64 * 1024
 MAX_NAME = 200
+# DynamoDB refuses an item over 400 KB; a subscriber's item also holds keys, status, consent and up to
+# MAX_HISTORY status changes: a row must leave that much room (refused at parse time, before any write).
+ITEM_LIMIT = 400 * 1024
+ITEM_HEADROOM = 8 * 1024
 TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -283,10 +287,32 @@ def parse(data: bytes, name: str = "fichier") -> ListFile:
             continue
         seen[key] = line
         row, marked = _row(line, address, header, roles, fields)
+        too_big = _oversized(row)
+        if too_big:
+            result.rejected.append(Rejected(line, too_big, raw.strip()))
+            continue
         for what in marked:
             result.warnings.append((line, f"balises retirées du champ « {what} »"))
         result.rows.append(row)
     return result
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _oversized(row: Row) -> str:
+    """Why this row's item would not fit in DynamoDB (its biggest field named), or "" when it fits."""
+    fields = {"adresse électronique": row.email, "prénom": row.first_name, "nom": row.last_name,
+              **row.attributes}
+    total = sum(_size(name) + _size(value) + 3 for name, value in row.attributes.items())
+    total += _size(row.email) + _size(row.first_name) + _size(row.last_name)
+    if total <= ITEM_LIMIT - ITEM_HEADROOM:
+        return ""
+    biggest = max(fields, key=lambda name: _size(fields[name]))
+    return (f"ligne trop grande pour être enregistrée ({total // 1024} ko, au plus "
+            f"{(ITEM_LIMIT - ITEM_HEADROOM) // 1024} ko par abonné) : le champ « {biggest} » fait "
+            f"{_size(fields[biggest]) // 1024} ko ; raccourcissez-le ou retirez cette colonne")
 
 
 def _headerless_email_column(first: list[str]) -> int | None:

@@ -47,12 +47,34 @@ def _merge(existing: Subscriber, row) -> Subscriber:
                       consent_at=existing.consent_at, list_name=existing.list_name)
 
 
+class NothingToImport(InputError):
+    """A file without one importable row (header only, or every line rejected): no list is created."""
+
+
+class ImportInterrupted(InputError):
+    """The writes stopped midway (DynamoDB unreachable, throttled for good): what was written is said, and the
+    same import run again completes it (rows already written are found unchanged, nothing is doubled)."""
+
+
+def nothing_to_import(list_name: str, parsed: ListFile) -> str:
+    why = (f"{parsed.rejected and len(parsed.rejected)} ligne(s) rejetée(s)" if parsed.rejected
+           else "une ligne d'en-têtes sans données")
+    return (f"{parsed.name} : aucune ligne à importer ({why}) ; la liste « {list_name} » n’a pas été créée")
+
+
 def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key: bytes, *,
                 source: str, progress=None) -> ImportReport:
     """Adds new subscribers, updates changed ones, leaves the rest; unsubscribed stay unsubscribed.
 
+    Every row was validated by the parse (address, size of its item) before this first write. A file with no
+    importable row raises NothingToImport and creates nothing; writes that fail midway raise ImportInterrupted
+    saying how many subscribers were written (a rerun of the same file completes the import).
     `progress(total=None, advance=0)` is called with the number of rows to write, then after each chunk.
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not parsed.rows:
+        raise NothingToImport(nothing_to_import(list_name, parsed))
     report = ImportReport(list_name, parsed)
     subscribers.ensure_list(ddb_client, table, list_name)
     existing = {s.sid: s for s in subscribers.iter_subscribers(ddb_client, table, list_name)}
@@ -72,9 +94,11 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             sub = Subscriber(sid=sid, email=row.email, first_name=row.first_name, last_name=row.last_name,
                              attributes=row.attributes, status=status, consent_source=source,
                              consent_at=stamp, list_name=list_name)
+            # the membership first: an interrupted write may leave one without its subscriber (harmless, put
+            # again by the rerun), never a subscriber the membership index cannot find
+            new_items.append(subscribers.membership_item(list_name, sid))
             new_items.append(sub.to_item(created_at=stamp, updated_at=stamp,
                                          history=[{"status": status, "at": stamp, "reason": source}]))
-            new_items.append(subscribers.membership_item(list_name, sid))
             statuses[status] += 1
             report.added += 1
             continue
@@ -89,19 +113,42 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
     if progress:
         progress(total=len(new_items) // 2 + len(updates))
     chunks = [new_items[start:start + CHUNK] for start in range(0, len(new_items), CHUNK)]
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # the client is thread-safe; the server answers in parallel
-        for written in pool.map(lambda chunk: ddb.batch_write(ddb_client, table, chunk), chunks):
+    done = {"added": 0, "updated": 0}
+
+    def write(chunk):
+        written = ddb.batch_write(ddb_client, table, chunk)
+        done["added"] += written // 2
+        return written
+
+    try:
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # the client is thread-safe; the server is parallel
+            for written in pool.map(write, chunks):
+                if progress:
+                    progress(advance=written // 2)
+        for sub in updates:
+            _update(ddb_client, table, sub, stamp)
+            done["updated"] += 1
             if progress:
-                progress(advance=written // 2)
-    for sub in updates:
-        _update(ddb_client, table, sub, stamp)
-        if progress:
-            progress(advance=1)
+                progress(advance=1)
+    except (BotoCoreError, ClientError, RuntimeError) as exc:
+        raise ImportInterrupted(_interrupted(ddb_client, table, list_name, parsed, done, len(existing),
+                                             len(updates), exc)) from None
     subscribers.update_list_meta(ddb_client, table, list_name, updated_at=stamp, counts=dict(statuses),
                            last_import={"source": source, "at": stamp, "added": report.added,
                                         "updated": report.updated, "unchanged": report.unchanged,
                                         "duplicated": report.duplicated, "rejected": report.rejected})
     return report
+
+
+def _interrupted(ddb_client, table, list_name, parsed, done, before, updates, exc) -> str:
+    """What an interrupted import wrote, counted again from the table when it still answers."""
+    try:
+        present = sum(subscribers.count_by_status(ddb_client, table, list_name).values()) - before
+    except Exception:  # noqa: BLE001 - the table may be the thing that failed: the chunks known written
+        present = done["added"]
+    return (f"{parsed.name} : import interrompu ({type(exc).__name__}) : {present} abonnés sur "
+            f"{len(parsed.rows)} écrits dans la liste « {list_name} » ({present} ajoutés, {done['updated']} mis à "
+            f"jour sur {updates}) ; relancez le même import : il complète la liste sans doublon")
 
 
 def _update(ddb_client, table: str, sub: Subscriber, stamp: str) -> None:
