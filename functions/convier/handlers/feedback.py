@@ -28,11 +28,12 @@ def handle(event: dict, settings: Settings, clients: Clients) -> dict:
             counts[applied.outcome] = counts.get(applied.outcome, 0) + 1
             suppressed += bool(applied.suppressed)
     if campaigns:  # the safe start: pause on bad rates, release a first wave whose outcomes are all in
+        from convier.domain.waves import WAIT
         from convier.services.campaigns import review
 
         for campaign_id in sorted(campaigns):
             decision = review(clients, settings, campaign_id)
-            if decision is not None and decision.action != "wait":
+            if decision is not None and decision.action != WAIT:
                 log.info("campaign %s: %s (%s)", campaign_id, decision.action, decision.reason)
     log.info("feedback done", extra={"outcomes": counts, "suppressed": suppressed})
     return {"outcomes": counts, "suppressed": suppressed}

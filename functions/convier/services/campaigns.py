@@ -203,6 +203,14 @@ def enqueue(clients, settings, campaign: records.Campaign, sids: list[str], *, a
     return len(sids)
 
 
+def _members_and_sent(dynamo, table: str, campaign: records.Campaign) -> tuple[list[str], set[str]]:
+    """The campaign's recipients now (the list, or a follow-up's segments of it) and those with a send record."""
+    from convier.services.audience import recipients
+
+    existing = set(records.send_records(dynamo, table, campaign.id)) if campaign.audience else set()
+    return list(recipients(dynamo, table, campaign)), existing
+
+
 def _enqueue_campaign(clients, settings, campaign_id: str, *, no_wave: bool = False,
                       now: dt.datetime | None = None, request: str = "") -> int:
     """`send` once checked (start_send): enqueues every subscriber with no send record yet, or only the first
@@ -213,10 +221,7 @@ def _enqueue_campaign(clients, settings, campaign_id: str, *, no_wave: bool = Fa
     campaign = require(clients, settings, campaign_id, parts=False)
     lifecycle.may_send(campaign)
     dynamo, table = clients.dynamodb, settings.table
-    existing = set(records.send_records(dynamo, table, campaign_id)) if campaign.audience else set()
-    from convier.services.audience import recipients
-
-    members = list(recipients(dynamo, table, campaign))  # the list, or a follow-up's segments of it
+    members, existing = _members_and_sent(dynamo, table, campaign)
     pending = [sid for sid in members if sid not in existing]
     audience = len(existing | set(members))
     if not pending and campaign.status == records.DONE:
@@ -294,10 +299,8 @@ def release_rest(clients, settings, campaign: records.Campaign) -> int:
     dynamo, table = clients.dynamodb, settings.table
     if not records.release_wave(dynamo, table, campaign.id):
         return 0  # another releaser won, or the campaign paused meanwhile
-    from convier.services.audience import recipients
-
-    existing = set(records.send_records(dynamo, table, campaign.id))
-    pending = [sid for sid in recipients(dynamo, table, campaign) if sid not in existing]
+    members, existing = _members_and_sent(dynamo, table, campaign)
+    pending = [sid for sid in members if sid not in existing]
     if not pending:
         lifecycle.finish_if_complete(dynamo, table, campaign.id)
         return 0
@@ -322,7 +325,7 @@ def resume(clients, settings, campaign_id: str) -> bool:
     if not records.set_campaign_status(dynamo, table, campaign_id, records.SENDING, only_from=(records.PAUSED,)):
         return False
     if campaign.wave_state == records.WAVE_WAITING:
-        release_rest(clients, settings, require(clients, settings, campaign_id, parts=False))
+        release_rest(clients, settings, campaign)
     return True
 
 
@@ -385,9 +388,9 @@ class Status:
         if c.status == records.PAUSED and c.pause_reason:
             return f"mise en pause automatique : {c.pause_reason}"
         if c.status == records.SENDING and c.wave_state == records.WAVE_WAITING and c.wave_until:
-            from zoneinfo import ZoneInfo
+            from convier.domain.dates import paris
 
-            until = dt.datetime.fromisoformat(c.wave_until).astimezone(ZoneInfo("Europe/Paris"))
+            until = paris(dt.datetime.fromisoformat(c.wave_until))
             return f"première vague : en attente des retours SES jusqu’à {until:%H:%M}"
         return ""
 

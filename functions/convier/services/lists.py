@@ -57,7 +57,7 @@ class ImportInterrupted(InputError):
 
 
 def nothing_to_import(list_name: str, parsed: ListFile) -> str:
-    why = (f"{parsed.rejected and len(parsed.rejected)} ligne(s) rejetée(s)" if parsed.rejected
+    why = (f"{len(parsed.rejected)} ligne(s) rejetée(s)" if parsed.rejected
            else "une ligne d'en-têtes sans données")
     return (f"{parsed.name} : aucune ligne à importer ({why}) ; la liste « {list_name} » n’a pas été créée")
 
