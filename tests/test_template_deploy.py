@@ -129,7 +129,8 @@ def test_the_build_target_packages_the_wheel_only_and_every_handler_imports(tmp_
     assert (out / "convier" / "templates" / "pages" / "error.html.j2").is_file()
     assert list((out / "convier" / "__pycache__").glob("*.pyc"))  # compiled: Lambda's /var/task is read-only
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import convier, convier.handlers.send, "
-            "convier.handlers.campaign, convier.handlers.web, convier.handlers.feedback; print(convier.__file__)")
+            "convier.handlers.campaign, convier.handlers.web, convier.handlers.feedback, convier.handlers.console; "
+            "print(convier.__file__)")
     run = subprocess.run([sys.executable, "-I", "-c", code, str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().startswith(str(out))
