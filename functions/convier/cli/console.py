@@ -35,8 +35,11 @@ def background_sender(settings, clients):
     return after_send
 
 
-def make_console_server(settings, clients, port: int, *, email: str | None = None):
-    """(server, sign-in URL): the console handler behind the links server's machinery, not started."""
+def make_console_server(settings, clients, port: int, *, email: str | None = None, current=None):
+    """(server, sign-in URL): the console handler behind the links server's machinery, not started.
+
+    `current()` gives the settings and clients of each request (cli.target.Live: new ones after the embedded
+    server restarts); the hooks are made again with them."""
     from convier.errors import InputError
     from convier.handlers.console import ConsoleConfig, Hooks, handle
     from convier.local import linkserver
@@ -48,12 +51,21 @@ def make_console_server(settings, clients, port: int, *, email: str | None = Non
     from convier.cli.target import local_erasers, sender_preparer
     from convier.local.outbox import sent_hook
 
-    hooks = Hooks(after_send=background_sender(settings, clients), erasers=local_erasers(settings),
-                  prepare_sender=sender_preparer(settings),
-                  on_sent=sent_hook(Path(settings.outbox)) if settings.outbox else None)
+    current = current or (lambda: (settings, clients))
+    made: list = [None]
+
+    def call(event):
+        now_settings, now_clients = current()
+        hooks = made[0]
+        if hooks is None or hooks[0] is not now_clients:
+            hooks = made[0] = (now_clients, Hooks(
+                after_send=background_sender(now_settings, now_clients), erasers=local_erasers(now_settings),
+                prepare_sender=sender_preparer(now_settings),
+                on_sent=sent_hook(Path(now_settings.outbox)) if now_settings.outbox else None))
+        return handle(event, None, now_settings, now_clients, config, hooks[1])
+
     try:
-        server = linkserver.make_server(settings, clients, port=port, max_read=6 * 1024 * 1024,
-                                        call=lambda event: handle(event, None, settings, clients, config, hooks))
+        server = linkserver.make_server(settings, clients, port=port, max_read=6 * 1024 * 1024, call=call)
     except OSError as exc:
         raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : "
                          "convier console --port AUTRE") from None
@@ -62,16 +74,17 @@ def make_console_server(settings, clients, port: int, *, email: str | None = Non
 
 
 def cmd_console(args, console, err) -> int:
-    from convier.cli.target import resolve
+    from convier.cli.target import Live
     from convier.errors import InputError
 
     port = DEFAULT_PORT if args.port is None else args.port
     if not 0 <= port < 65536:
         raise InputError(f"--port {port} : un numéro de port entre 1 et 65535 est attendu")
-    settings, clients = resolve(args, announce=lambda m: err.print(m))
+    live = Live(args, announce=lambda m: err.print(m))
+    settings, clients = live.current()
     if settings.stack:
         raise InputError("convier console sert la console locale ; sur AWS, ouvrez l’adresse ConsoleUrl de la pile")
-    server, url = make_console_server(settings, clients, port, email=args.email)
+    server, url = make_console_server(settings, clients, port, email=args.email, current=live.current)
     console.print("Console locale (adresse de connexion à usage unique, valable 10 minutes) :")
     print(url, flush=True)  # alone on its line, never wrapped
     console.print("Ctrl-C pour arrêter.")

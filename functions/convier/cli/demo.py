@@ -29,7 +29,7 @@ def _interrupt(signum, frame):
 
 def run(args, console, err) -> int:
     from convier.cli.campaign import send_with_progress
-    from convier.cli.target import home_of, resolve, sender_preparer
+    from convier.cli.target import Live, home_of, sender_preparer
 
     folder = examples_folder()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
@@ -37,7 +37,8 @@ def run(args, console, err) -> int:
     started_here = not embedded.alive(embedded.read_server(home))
     port = args.port if args.port is not None else linkserver.serve_port(home)
     linkserver.save_port(home, port)
-    settings, clients = resolve(args, announce=lambda m: err.print(m))
+    live = Live(args, announce=lambda m: err.print(m))
+    settings, clients = live.current()
     try:
         reused = subscribers.list_exists(clients.dynamodb, settings.table, DEMO_LIST)
         console.print(f"État local : {home} — " + (
@@ -70,11 +71,11 @@ def run(args, console, err) -> int:
                                                       else ""), markup=False)
         send_with_progress(campaign.id, settings, clients, console, started.enqueued)
         try:
-            server = linkserver.make_server(settings, clients, port=port)
+            server = linkserver.make_server(settings, clients, port=port, call=linkserver.web_call(live.current))
         except OSError as exc:
             raise InputError(f"le port {port} est occupé ({exc.strerror}) : convier demo --port AUTRE") from None
         url = linkserver.public_url(home, port)
-        console_server, signin_url = _console(settings, clients, args.console_port)
+        console_server, signin_url = _console(live, args.console_port)
         index = (Path(settings.outbox) / campaign.id / "index.html").resolve()
         status = campaigns.status(clients, settings, campaign.id)
         console.print()
@@ -106,18 +107,20 @@ def run(args, console, err) -> int:
     return 0
 
 
-def _console(settings, clients, port: int | None):
+def _console(live, port: int | None):
     """The console beside the links server, in a thread: on its port, or any free one if it is taken."""
     import threading
 
     from convier.cli.console import DEFAULT_PORT, make_console_server
 
+    settings, clients = live.current()
     try:
-        server, url = make_console_server(settings, clients, DEFAULT_PORT if port is None else port)
+        server, url = make_console_server(settings, clients, DEFAULT_PORT if port is None else port,
+                                          current=live.current)
     except InputError:
         if port is not None:
             raise
-        server, url = make_console_server(settings, clients, 0)
+        server, url = make_console_server(settings, clients, 0, current=live.current)
     threading.Thread(target=server.serve_forever, name="console", daemon=True).start()
     return server, url
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from pathlib import Path
 
 from convier.aws.resources import ensure_resources
@@ -51,6 +52,44 @@ def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, 
     clients = Clients(settings)
     settings = ensure_resources(settings, clients)
     return settings, dataclasses.replace(clients, settings=settings)
+
+
+def follows_embedded(args, env: dict | None = None) -> bool:
+    """True when `resolve(args)` lands on the embedded server (no `--stack`, no endpoint given)."""
+    env = os.environ if env is None else env
+    return not (getattr(args, "stack", None) or getattr(args, "endpoint_url", None)
+                or Settings.from_env(env).endpoint_url)
+
+
+class Live:
+    """Settings and clients for a long-running command (`serve`, `console`, `demo`) that follow the embedded
+    server across `local stop`, `subscribers forget`, a restart or a crash: its port changes each time (and so
+    do the queue URLs), so before each request `current()` checks server.json names the live process it was
+    resolved against, and otherwise resolves again (starting the server if none runs), with fresh clients.
+    On `--stack` or `--endpoint-url` nothing is followed. `adjust(settings)` is applied after each resolve."""
+
+    def __init__(self, args, *, env: dict | None = None, announce=None, adjust=None):
+        self._args, self._env, self._announce, self._adjust = args, env, announce, adjust
+        self._lock = threading.Lock()
+        self.follows = follows_embedded(args, env)
+        self.settings, self.clients = self._resolve()
+
+    def _resolve(self) -> tuple[Settings, Clients]:
+        settings, clients = resolve(self._args, env=self._env, announce=self._announce)
+        if self._adjust:
+            settings = self._adjust(settings)
+            clients = dataclasses.replace(clients, settings=settings)
+        return settings, clients
+
+    def _stale(self) -> bool:
+        return self.follows and not embedded.serving(self.settings.home, self.settings.endpoint_url)
+
+    def current(self) -> tuple[Settings, Clients]:
+        if self._stale():
+            with self._lock:
+                if self._stale():  # another request may have reconnected while this one waited
+                    self.settings, self.clients = self._resolve()
+        return self.settings, self.clients
 
 
 # --- a deployed stack ----------------------------------------------------------------------------

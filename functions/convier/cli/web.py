@@ -6,7 +6,7 @@ import sys
 
 
 def cmd_serve(args, console, err) -> int:
-    from convier.cli.target import home_of, resolve
+    from convier.cli.target import Live, home_of
     from convier.errors import InputError
     from convier.local import linkserver
 
@@ -14,21 +14,25 @@ def cmd_serve(args, console, err) -> int:
     port = args.port or linkserver.serve_port(home)
     if not 0 < port < 65536:
         raise InputError(f"--port {port} : un numéro de port entre 1 et 65535 est attendu")
-    settings, clients = resolve(args, announce=lambda m: err.print(m))
+    url = linkserver.public_url(home, port)
+    saved = linkserver.public_url(home)
+
+    def adjust(settings):  # the port is saved only once it is ours: until then the default URL names another
+        return settings.with_(public_url=url) if settings.public_url == saved else settings
+
+    live = Live(args, announce=lambda m: err.print(m), adjust=adjust)
+    settings, clients = live.current()
     try:
-        server = linkserver.make_server(settings, clients, port=port)
+        server = linkserver.make_server(settings, clients, port=port, call=linkserver.web_call(live.current))
     except OSError as exc:
         raise InputError(f"le port {port} n’est pas disponible ({exc.strerror}) : convier serve --port AUTRE "
                          "(les campagnes créées ensuite pointeront vers ce port)") from None
-    url = linkserver.public_url(home, port)
-    if settings.public_url == linkserver.public_url(home):  # the port is saved only once it is ours
-        settings = settings.with_(public_url=url)
     linkserver.save_port(home, port)
     console.print(f"liens servis sur {url}")
     if settings.public_url and settings.public_url != url:
         err.print(f"[yellow]attention[/] : les e-mails pointent vers {settings.public_url} (CONVIER_PUBLIC_URL)")
     console.print("Ctrl-C pour arrêter. Les envois programmés et les e-mails « place libérée » partent d’ici.")
-    _background_worker(settings, clients)
+    _background_worker(live.current)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -38,8 +42,9 @@ def cmd_serve(args, console, err) -> int:
     return 0
 
 
-def _background_worker(settings, clients, every: float = 15.0) -> None:
-    """The embedded default's worker beside the links server: fires due schedules, sends what is queued."""
+def _background_worker(current, every: float = 15.0) -> None:
+    """The embedded default's worker beside the links server: fires due schedules, sends what is queued.
+    `current()` gives the settings and clients of the moment (new ones after the embedded server restarts)."""
     import logging
     import threading
 
@@ -47,14 +52,20 @@ def _background_worker(settings, clients, every: float = 15.0) -> None:
     from convier.local.worker import tick
     from convier.services.sending import sender_for
 
-    sender = sender_for(settings, clients, on_sent=outbox_hook(settings))
-    sender.pause_delay = 2
+    made: dict = {}
     stop = threading.Event()
+
+    def sender():
+        settings, clients = current()
+        if made.get("clients") is not clients:
+            made.update(clients=clients, sender=sender_for(settings, clients, on_sent=outbox_hook(settings)))
+            made["sender"].pause_delay = 2
+        return made["sender"]
 
     def loop():
         while not stop.wait(every):
             try:
-                tick(sender)
+                tick(sender())
             except Exception:  # noqa: BLE001 - the worker keeps going; the log has the detail
                 logging.getLogger("convier.worker").exception("local worker turn failed")
 

@@ -104,11 +104,20 @@ def _answers(port: int, timeout: float = 1.0) -> bool:
 
 
 def alive(info: dict | None) -> bool:
-    return bool(info) and _pid_alive(info["pid"]) and _answers(info["port"])
+    """Running and answering. A killed server shows as a zombie before its last thread has closed the socket:
+    it still accepts connections for a moment, and is dead all the same."""
+    return bool(info) and _still_running(info["pid"]) and _answers(info["port"])
 
 
 def endpoint(info: dict) -> str:
     return f"http://127.0.0.1:{info['port']}"
+
+
+def serving(home: Path, url: str | None) -> bool:
+    """True while server.json names a live process at `url`: cheap enough to ask before each request (no
+    connection is opened; a stopped, restarted or crashed server fails it, a zombie child too)."""
+    info = read_server(Path(home))
+    return bool(info) and endpoint(info) == url and _still_running(info["pid"])
 
 
 def ensure_server(home: Path, *, on_start=None) -> str:

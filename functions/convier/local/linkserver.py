@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -87,6 +88,16 @@ def from_response(response: dict) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(response.get("statusCode", 200)), headers, raw
 
 
+def web_call(current):
+    """The web handler with the settings and clients `current()` gives at each request (they change when the
+    embedded server restarts: see cli.target.Live)."""
+    from convier.handlers.web import handle
+
+    def call(event):
+        return handle(event, None, *current())
+    return call
+
+
 def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.0.1", call=None,
                 max_read: int = MAX_READ):
     """A ThreadingHTTPServer (not started) that calls the web handler (or `call`) for each request; port 0 picks
@@ -94,10 +105,7 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     if call is None:
-        from convier.handlers.web import handle
-
-        def call(event):
-            return handle(event, None, settings, clients)
+        call = web_call(lambda: (settings, clients))
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "convier"
@@ -142,7 +150,14 @@ def make_server(settings, clients, port: int = DEFAULT_PORT, host: str = "127.0.
                 self._refuse(body or 400)
                 return
             event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
-            status, headers, raw = from_response(call(event))
+            try:
+                response = call(event)
+            except Exception:  # noqa: BLE001 - the handlers answer their own errors; this is reaching them (the
+                logging.getLogger("convier.local").exception("request not handled")  # embedded server down)
+                self.close_connection = True
+                response = {"statusCode": 503, "headers": {"Content-Type": "text/plain; charset=utf-8"},
+                            "body": "Service momentanement indisponible, reessayez dans un instant.\n"}
+            status, headers, raw = from_response(response)
             self.send_response(status)
             for name, value in headers:
                 if name.lower() not in ("content-length", "connection"):
