@@ -78,3 +78,43 @@ class Browser:
 def path_of(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def local_console(settings, email: str = "agent.test@exemple.gouv.fr") -> Browser:
+    """A browser on the embedded default's console (both roles once signed in), as `convier console` wires it:
+    test copies into the outbox, the sender identity created; `sent` lists what the worker was asked to drain."""
+    from convier.aws.resources import ensure_sender_identity
+    from convier.handlers.console import ConsoleConfig, Hooks, handle
+    from convier.local.outbox import sent_hook
+    from convier.services.staff import open_signin
+
+    s, c = settings
+    config = ConsoleConfig(secure=False, local_email=email)
+    sent: list[str] = []
+    hooks = Hooks(after_send=sent.append, prepare_sender=ensure_sender_identity, on_sent=sent_hook(s.outbox))
+    browser = Browser(lambda event: handle(event, None, s, c, config, hooks))
+    browser.sent = sent
+    browser.signin = lambda: f"/console/connexion/{open_signin(c, s)}"
+    answer = browser.get(browser.signin())
+    assert answer.status == 303, answer.body
+    return browser
+
+
+def as_redaction(browser: Browser, settings, email: str = "redac@exemple.gouv.fr") -> Browser:
+    """The same console, for a member of `redaction` only (a session cookie of its own)."""
+    from convier.web import auth
+
+    key = auth.local_key(settings.clients.keys.link_keys[0])
+    other = Browser(browser.call)
+    other.jar["convier-session"] = auth.issue_local(key, email=email, groups=(auth.REDACTION,))
+    return other
+
+
+def drain_campaign(settings, campaign_id: str) -> None:
+    """What the embedded default's worker does after a send: the queue emptied, e-mails into the outbox."""
+    from convier.local.outbox import sent_hook
+    from convier.local.worker import drain
+    from convier.services.sending import sender_for
+
+    s, c = settings
+    drain(sender_for(s, c, on_sent=sent_hook(s.outbox)), campaign_id=campaign_id, idle_timeout=5)

@@ -108,3 +108,23 @@ def set_capacity(clients, settings, campaign_id: str, capacity: int) -> list[str
     promoted = fill_places(dynamo, table, campaign)
     tell_promoted(clients, settings, campaign, promoted)
     return promoted
+
+
+EXPORT_HEAD = ["Segment", "Rang", "Adresse e-mail", "Prénom", "Nom", "Statut dans la liste", "Réponse",
+               "Répondu le", "Place libérée le", "E-mail « place libérée » envoyé le", "Changements"]
+
+
+def export_rows(view: Answers, segment: str = "") -> tuple[list[str], list[list[str]]]:
+    """The answers page as a sheet (one segment, or everyone): what staff see, in the French Excel format's
+    cells (Paris time). Pure: the page's `show` already read everything."""
+    from convier.domain.answers import ANSWER_FR
+    from convier.domain.dates import sheet_moment
+    from convier.domain.segments import SEGMENT_FR
+    from convier.store.subscribers import STATUS_FR
+
+    people = view.segment(segment) if segment else view.people
+    rows = [[SEGMENT_FR[p.segment], str(p.rsvp.position or "") if p.segment == WAITING else "", p.email,
+             p.first_name, p.last_name, STATUS_FR.get(p.status, p.status), ANSWER_FR.get(p.rsvp.answer, ""),
+             sheet_moment(p.rsvp.at), sheet_moment(p.promoted_at), sheet_moment(p.told_at),
+             str(max(0, len(p.rsvp.history) - 1))] for p in people]
+    return EXPORT_HEAD, rows

@@ -15,7 +15,8 @@ ACTIONS = {
     "signin": "connexion", "signout": "déconnexion", "create": "création", "edit": "modification",
     "test": "envoi de test", "send": "envoi", "pause": "suspension", "resume": "reprise", "cancel": "annulation",
     "retry": "renvoi aux échecs", "import": "import", "export": "export", "report": "rapport téléchargé",
-    "unsubscribe": "désinscription", "erase": "effacement",
+    "unsubscribe": "désinscription", "erase": "effacement", "capacity": "capacité modifiée",
+    "followup": "suivi créé", "schedule": "envoi programmé", "unschedule": "programmation annulée",
 }
 
 

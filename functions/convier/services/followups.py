@@ -91,6 +91,42 @@ def read_message(path: str) -> tuple[dict, str]:
     return meta, body
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What the console's « Nouveau suivi » form starts from: the invitation, the chosen ready-made text (or
+    free text) and the ready-made ones to choose from."""
+
+    parent: records.Campaign
+    kind: str  # one of PRESETS, or "" for a free text
+    subject: str
+    segments: tuple[str, ...]
+    message: str
+    when: str  # the ready-made follow-up's usual moment, Paris time "YYYY-MM-DD HH:MM" ("" for none)
+    presets: tuple[Preset, ...]
+
+
+def draft(clients, settings, parent_id: str, kind: str = "", segments: tuple[str, ...] = ()) -> Draft:
+    """The form's starting values: a ready-made follow-up's subject, segments and text (placeholders left for
+    staff to see), or an empty free text; `segments` (from the answers page) win over the preset's."""
+    from convier.domain.dates import send_moment
+    from convier.domain.event import Event
+
+    parent = invitation_of(clients, settings, parent_id)
+    if parent.kind != records.INVITATION:
+        raise InputError(f"la campagne {parent.id} n’est pas une invitation : un suivi se rattache à une invitation")
+    presets = tuple(_load(name) for name in PRESETS)
+    chosen = preset(kind) if kind else None
+    wanted = tuple(segments) or (parse_segments(chosen.to) if chosen and chosen.to else ())
+    when = ""
+    if chosen and chosen.when:
+        try:
+            when = f"{send_moment(chosen.when, Event.from_record(parent.event).start):%Y-%m-%d %H:%M}"
+        except ValueError:  # the invitation has no date: no suggestion
+            when = ""
+    return Draft(parent=parent, kind=chosen.name if chosen else "", subject=chosen.subject if chosen else "",
+                 segments=wanted, message=chosen.message if chosen else "", when=when, presets=presets)
+
+
 def invitation_of(clients, settings, campaign_id: str) -> records.Campaign:
     """The invitation a follow-up belongs to (a follow-up's id leads to its invitation)."""
     campaign = campaigns.require(clients, settings, campaign_id)

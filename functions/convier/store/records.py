@@ -88,6 +88,8 @@ class Campaign:
         """The campaign whose answer pages this one's links open (tokens are signed over its id)."""
         return self.parent or self.id
     finished_at: str = ""
+    scheduled_at: str = ""  # ISO (UTC): a scheduled send not fired yet (services/schedules.py)
+    schedule_error: str = ""  # why a scheduled send did not go out when it fired
 
     @property
     def enqueued(self) -> int:
@@ -124,7 +126,8 @@ class Campaign:
                    parent=item.get("parent") or "", segments=tuple(item.get("segments") or ()),
                    checks=item.get("checks") or {}, wave=int(item.get("wave_size") or 0),
                    wave_until=item.get("wave_until", ""), wave_state=item.get("wave_state", ""),
-                   pause_reason=item.get("pause_reason", ""),
+                   pause_reason=item.get("pause_reason", ""), scheduled_at=item.get("scheduled_at", ""),
+                   schedule_error=item.get("schedule_error", ""),
                    rate_base={k: int(v) for k, v in (item.get("rate_base") or {}).items()})
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from importlib import resources
 
 from convier.domain import dates
+from convier.domain.segments import SEGMENT_FR, SEGMENTS
 from convier.store import records
 from convier.store.subscribers import STATUS_FR as SUBSCRIBER_STATUS_FR
 
@@ -18,6 +19,8 @@ STATUS_FR = records.STATUS_FR
 STATUS_BADGE = {records.DRAFT: "info", records.SENDING: "new", records.PAUSED: "warning",
                 records.CANCELLED: "error", records.DONE: "success"}
 ANSWERS_FR = {"yes": "Je participe", "no": "Je ne participe pas", "maybe": "Peut-être"}
+KIND_FR = {records.INVITATION: "Invitation", records.FOLLOWUP: "Suivi", records.PROMOTION: "Places libérées",
+           records.UPDATE: "Information de changement", records.CANCELLATION: "Annulation"}
 
 # One small script of its own (progress refresh), styles and fonts from the function itself; frames only from
 # the console (the e-mail preview).
@@ -52,7 +55,8 @@ def environment():
     env.filters["moment"] = french_moment
     env.filters["number"] = french_number
     env.globals.update(base=BASE, static=static_base(), STATUS_FR=STATUS_FR, STATUS_BADGE=STATUS_BADGE,
-                       SUBSCRIBER_STATUS_FR=SUBSCRIBER_STATUS_FR, ANSWERS_FR=ANSWERS_FR)
+                       SUBSCRIBER_STATUS_FR=SUBSCRIBER_STATUS_FR, ANSWERS_FR=ANSWERS_FR, SEGMENTS=SEGMENTS,
+                       SEGMENT_FR=SEGMENT_FR, KIND_FR=KIND_FR)
     return env
 
 
