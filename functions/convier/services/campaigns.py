@@ -133,7 +133,8 @@ def list_campaigns(clients, settings) -> list[dict]:
     return [{**item, "status": statuses.get(item["SK"], "")} for item in found]
 
 
-OVERVIEW = ("id", "list", "status", "subject", "created_at", "started_at", "audience", "event")
+OVERVIEW = ("id", "list", "status", "subject", "created_at", "started_at", "audience", "event", "kind", "parent",
+            "scheduled_at")
 
 
 def overview(clients, settings) -> list[dict]:

@@ -153,3 +153,34 @@ def event_fields(event: dict) -> dict:
     for key in ("place", "address", "online_url"):
         out[key] = event.get(key) or ""
     return out
+
+
+def schedule_fields(moment: str) -> dict:
+    """A stored moment (ISO) or a suggestion (« 2030-01-23 10:00 », Paris) → the schedule form's date and time."""
+    if not moment:
+        return {"date": "", "time": ""}
+    try:
+        found = dates.send_moment(moment)  # typed, Paris time
+    except ValueError:
+        found = dates.parse_moment(moment)  # stored, with its offset
+    if found is None:
+        return {"date": "", "time": ""}
+    found = dates.paris(found)
+    return {"date": f"{found:%Y-%m-%d}", "time": f"{found:%H:%M}"}
+
+
+def campaign_tree(rows: list[dict]) -> list[dict]:
+    """The campaigns list: each invitation (newest first) followed by its follow-ups (oldest first), marked
+    `child`; a follow-up whose invitation is gone stays on its own."""
+    invitations = {r["id"] for r in rows if not r.get("parent")}
+    children: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.get("parent") in invitations:
+            children.setdefault(r["parent"], []).append(r)
+    out = []
+    for r in rows:
+        if r.get("parent") in invitations:
+            continue
+        out.append({**r, "child": False})
+        out += [{**c, "child": True} for c in sorted(children.get(r["id"], []), key=lambda c: c.get("created_at", ""))]
+    return out

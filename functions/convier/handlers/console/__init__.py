@@ -15,13 +15,25 @@ import threading
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from convier.handlers.console import answers, campaigns, controls, errors, journal, lists, signin, static
+from convier.handlers.console import (
+    answers,
+    campaigns,
+    controls,
+    errors,
+    followups,
+    journal,
+    lists,
+    schedules,
+    signin,
+    static,
+)
 from convier.handlers.console.kit import ConsoleConfig, Hooks, Kit
 from convier.settings import Clients, Settings
 
 __all__ = ["ConsoleConfig", "Hooks", "handle", "handler", "make_app"]
 
-GROUPS = (signin, static, campaigns, answers, lists, journal, controls, errors)  # controls' catch-all after every page
+# Powertools tries routes in this order: controls' catch-all `<campaign_id>/<word>` after every other page.
+GROUPS = (signin, static, campaigns, answers, followups, schedules, lists, journal, controls, errors)
 
 
 def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks: Hooks | None = None

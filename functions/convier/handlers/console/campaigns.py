@@ -15,13 +15,35 @@ from convier.web import console as pages
 from convier.web.auth import ENVOI, Staff
 
 
+def send_page(kit: Kit, who: Staff, campaign: records.Campaign, status: int = 200, error: str = "",
+              schedule_error: str = "", schedule_values: dict | None = None, suggestion: str = "") -> Response:
+    """Vérifier et envoyer: the dry run by reason, what blocks, the button that names the count, and the form
+    that schedules the send (its date and time: as typed, the current schedule, or the ready-made suggestion)."""
+    from convier.services.checks import check_campaign
+
+    clients, settings = kit.clients, kit.settings
+    audience = campaigns.audience(clients, settings, campaign.id)
+    report = check_campaign(clients, settings, campaign.id)  # the same checks as `convier campaign check`
+    audience["subscribed"] = report.audience.recipients  # what the send reaches (suppressions left out)
+    blocking = []
+    if campaign.status not in (records.DRAFT,):
+        blocking.append(f"La campagne est {pages.STATUS_FR.get(campaign.status, campaign.status)} : "
+                        "suivez-la depuis la page Suivi.")
+    blocking += [f"{p.message} ({p.where}) — {p.fix}" for p in report.blocking]
+    return kit.page("send.html.j2", who, status=status, section="campagnes", campaign=campaign,
+                    audience=audience, segment_audience=report.audience, blocking=blocking, error=error,
+                    schedule_error=schedule_error,
+                    schedule=schedule_values or pages.schedule_fields(campaign.scheduled_at or suggestion))
+
+
 def register(kit: Kit) -> None:
     app, base, clients, settings, hooks = kit.app, kit.base, kit.clients, kit.settings, kit.hooks
 
     @app.get(f"{base}/campagnes")
     def campaign_list():
         who = kit.current()
-        return kit.page("campaigns.html.j2", who, section="campagnes", rows=campaigns.overview(clients, settings))
+        rows = pages.campaign_tree(campaigns.overview(clients, settings))
+        return kit.page("campaigns.html.j2", who, section="campagnes", rows=rows)
 
     def new_form(who: Staff, status: int = 200, error: str = "", values: dict | None = None) -> Response:
         from convier.aws.ses import sender_identities
@@ -62,7 +84,7 @@ def register(kit: Kit) -> None:
         who = kit.current()
         campaign = kit.campaign_of(campaign_id)
         return kit.page("preview.html.j2", who, section="campagnes", campaign=campaign, sent_to=kit.query("test"),
-                        text=campaigns.preview(campaign)[1])
+                        text=campaigns.preview(campaign)[1], suggestion=kit.query("quand"))
 
     @app.get(f"{base}/campagnes/<campaign_id>/courriel")
     def campaign_email(campaign_id: str):
@@ -79,25 +101,11 @@ def register(kit: Kit) -> None:
         kit.note(who, "test", campaign=campaign.id, list_name=campaign.list_name)
         return kit.redirect(f"{base}/campagnes/{quote(campaign.id)}?{urlencode({'test': who.email})}")
 
-    def send_page(who: Staff, campaign: records.Campaign, status: int = 200, error: str = "") -> Response:
-        from convier.services.checks import check_campaign
-
-        audience = campaigns.audience(clients, settings, campaign.id)
-        report = check_campaign(clients, settings, campaign.id)  # the same checks as `convier campaign check`
-        audience["subscribed"] = report.audience.recipients  # what the send reaches (suppressions left out)
-        blocking = []
-        if campaign.status not in (records.DRAFT,):
-            blocking.append(f"La campagne est {pages.STATUS_FR.get(campaign.status, campaign.status)} : "
-                            "suivez-la depuis la page Suivi.")
-        blocking += [f"{p.message} ({p.where}) — {p.fix}" for p in report.blocking]
-        return kit.page("send.html.j2", who, status=status, section="campagnes", campaign=campaign,
-                        audience=audience, blocking=blocking, error=error)
-
     @app.get(f"{base}/campagnes/<campaign_id>/envoi")
     def campaign_check(campaign_id: str):
         who = kit.current()
         who.require(ENVOI)
-        return send_page(who, kit.campaign_of(campaign_id))
+        return send_page(kit, who, kit.campaign_of(campaign_id), suggestion=kit.query("quand"))
 
     @app.post(f"{base}/campagnes/<campaign_id>/envoi")
     def campaign_send(campaign_id: str):
@@ -106,7 +114,7 @@ def register(kit: Kit) -> None:
         campaign = kit.campaign_of(campaign_id)
         from convier.services.checks import SendRefused
 
-        stale = send_page(who, campaign, status=409, error="Le nombre de destinataires a changé, la campagne "
+        stale = send_page(kit, who, campaign, status=409, error="Le nombre de destinataires a changé, la campagne "
                           "n’est plus un brouillon ou un contrôle bloque : vérifiez à nouveau avant d’envoyer.")
         count = form.get("count") or ""
         if campaign.status != records.DRAFT or not count.isdigit():

@@ -33,6 +33,7 @@ class ConsoleConfig:
     local_email: str = LOCAL_EMAIL
     jwks: Callable[[bool], dict] | None = None  # refresh → the pool's keys
     exchange: Callable[[str, str, str], str] | None = None  # (code, redirect_uri, verifier) → ID token
+    scheduler: object | None = None  # on AWS, services.schedules.AwsScheduler (EventBridge Scheduler)
 
     @classmethod
     def from_env(cls, settings: Settings, env: dict | None = None, clients: Clients | None = None) -> ConsoleConfig:
@@ -50,7 +51,8 @@ class ConsoleConfig:
                                     domain=env.get("CONVIER_COGNITO_DOMAIN", ""))
         return cls(cognito=config, secure=not env.get("CONVIER_CONSOLE_INSECURE_COOKIE"),
                    jwks=lambda refresh: cognito.jwks(config, settings.endpoint_url, refresh=refresh),
-                   exchange=lambda code, uri, verifier: cognito.exchange_code(config, code, uri, verifier))
+                   exchange=lambda code, uri, verifier: cognito.exchange_code(config, code, uri, verifier),
+                   scheduler=aws_scheduler(env, clients or Clients(settings)))
 
 
 @dataclass
@@ -61,6 +63,18 @@ class Hooks:
     erasers: dict = field(default_factory=dict)  # what erasure also reaches locally (services.lists.Eraser)
     prepare_sender: Callable | None = None  # locally, the sender identity is created (cli.target.sender_preparer)
     on_sent: Callable | None = None  # locally, each test copy into the outbox (services.sending.OnSent)
+
+
+def aws_scheduler(env, clients: Clients):
+    """Where scheduled sends go on a stack: the schedule group, the role it invokes with, the campaign function
+    (CONVIER_SCHEDULE_GROUP, CONVIER_SCHEDULER_ROLE_ARN, CONVIER_CAMPAIGN_FUNCTION_ARN); None without them."""
+    group, role, target = (env.get(k, "") for k in ("CONVIER_SCHEDULE_GROUP", "CONVIER_SCHEDULER_ROLE_ARN",
+                                                    "CONVIER_CAMPAIGN_FUNCTION_ARN"))
+    if not (group and role and target):
+        return None
+    from convier.services.schedules import AwsScheduler
+
+    return AwsScheduler(client=clients.client("scheduler"), group=group, role_arn=role, target_arn=target)
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
