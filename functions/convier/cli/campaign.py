@@ -501,6 +501,9 @@ def register(sub, console, err) -> None:
     sc.add_argument("--at", metavar="QUAND", help="« 2023-01-23 10:00 » ou, par rapport à l’événement, « J-1 10:00 »")
     sc.add_argument("--cancel", action="store_true", help="annule l’envoi programmé")
     sc.set_defaults(func=bind(cmd_schedule))
+    from convier.cli import updates as updates_cli
+
+    updates_cli.register(cs, bind)
     ls = cs.add_parser("list", help="les campagnes enregistrées")
     ls.set_defaults(func=bind(cmd_list))
 

@@ -7,11 +7,17 @@ from convier.services import followups
 
 def cmd_create(args, console, err) -> int:
     from convier.cli.target import resolve
-    from convier.domain.segments import segments_fr
 
     settings, clients = resolve(args)
     campaign = followups.create_followup(clients, settings, args.parent, to=args.to, message_file=args.message,
                                          subject=args.subject, kind=args.kind)
+    return print_created(campaign, clients, settings, console, err)
+
+
+def print_created(campaign, clients, settings, console, err) -> int:
+    """A follow-up made: who it goes to, its subject, the next steps, its id alone on the last line."""
+    from convier.domain.segments import segments_fr
+
     size = followups.audience_size(clients, settings, campaign)
     console.print(f"Suivi créé pour l’invitation {campaign.parent} : {segments_fr(campaign.segments)} "
                   f"({size} destinataires à ce jour, désinscrits et adresses supprimées exclus à l’envoi)")

@@ -395,6 +395,15 @@ def event_timing_problems(start, end, all_day: bool, now: dt.datetime, send_ends
     return []
 
 
+def cancelled_problems(cancelled_at: str, cancellation: bool, invitation: str) -> list[Problem]:
+    """The event of the invitation is cancelled: nothing about it goes out but the Annulation itself."""
+    if not cancelled_at or cancellation:
+        return []
+    return [Problem(BLOCKING, "event_cancelled", "l’événement est annulé : ce message ne peut plus partir",
+                    f"invitation {invitation}", "envoyez seulement le message d’annulation (convier campaign "
+                    "cancel-event l’a préparé) ; annulez celui-ci : convier campaign cancel")]
+
+
 def audience_problems(audience: Audience, list_name: str) -> list[Problem]:
     if audience.reachable > 0:
         return []

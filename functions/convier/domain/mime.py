@@ -276,6 +276,12 @@ def personalise(template: MessageTemplate, token: str, first_name: str, answer: 
             calendar_file(template, token))
 
 
+def ics_method(ics: str) -> str:
+    """The calendar's METHOD (iMIP, RFC 6047: the Content-Type's `method` must be the same): PUBLISH or CANCEL."""
+    found = re.search(r"^METHOD:([A-Z-]+)\r?$", ics, re.M)
+    return found.group(1) if found else "PUBLISH"
+
+
 def calendar_file(template: MessageTemplate, token: str) -> str:
     """The recipient's .ics as the e-mail carries it (the `/event.ics` route serves the same bytes)."""
     return fold_ics(fill(template.ics, {"TOKEN": token, "GREETING": "", "ANSWER": ""}))
@@ -332,7 +338,8 @@ def build_message(template: MessageTemplate, prepared: Prepared, *, to_address: 
                     if marked_ics else head_ics)
         parts += [
             f"--{mixed}", CRLF,
-            'Content-Type: text/calendar; charset=utf-8; method=PUBLISH; name="invitation.ics"', CRLF,
+            f'Content-Type: text/calendar; charset=utf-8; method={ics_method(head_ics or "".join(marked_ics))}; '
+            'name="invitation.ics"', CRLF,
             'Content-Disposition: attachment; filename="invitation.ics"', CRLF,
             "Content-Transfer-Encoding: quoted-printable", CRLF,
             CRLF,

@@ -47,6 +47,8 @@ def make_app(settings: Settings, clients: Clients) -> APIGatewayHttpResolver:
     @app.get("/rsvp/<token>")
     def rsvp_form(token: str):
         view = rsvp.answer_page(clients, settings, token)
+        if view.cancelled:
+            return page(200, pages.cancelled_page(view.link, view.current))
         preselect = app.current_event.get_query_string_value("answer") or ""
         return page(200, pages.rsvp_page(view.link, view.current, preselect=preselect))
 
@@ -58,6 +60,8 @@ def make_app(settings: Settings, clients: Clients) -> APIGatewayHttpResolver:
         except rsvp.NotAnAnswer as exc:
             return page(400, pages.rsvp_page(exc.view.link, exc.view.current,
                                              error="Choisissez une réponse parmi celles proposées."))
+        if view.cancelled:
+            return page(200, pages.cancelled_page(view.link, view.current, refused=view.refused))
         return page(200, pages.rsvp_page(view.link, view.current, outcome=view.outcome))
 
     @app.get("/rsvp/<token>/event.ics")

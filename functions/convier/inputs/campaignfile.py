@@ -148,6 +148,21 @@ def _allow(source: str, value) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def settings_record(settings: CampaignSettings) -> dict:
+    """The settings as the campaign file's keys (dates in ISO), which campaign_from_dict reads back: stored
+    with the campaign, so that an edit (services.updates) and the console's form start from what was given."""
+    ev = settings.event
+    event = {k: v.isoformat() if isinstance(v, dt.datetime) else v
+             for k, v in (("start", ev.start), ("end", ev.end), ("place", ev.place), ("address", ev.address),
+                          ("online_url", ev.online_url)) if v is not None}
+    data = {"subject": settings.subject, "sender": settings.sender, "reply_to": settings.reply_to,
+            "unsubscribe_mailbox": settings.unsubscribe_mailbox, "public_url": settings.public_url,
+            "site_url": settings.site_url if settings.site_url != DEFAULT_SITE_URL else None,
+            "event": event or None, "capacity": settings.capacity, "answers": list(settings.answers),
+            "allow": list(settings.allow) or None}
+    return {k: v for k, v in data.items() if v is not None}
+
+
 def parse_campaign(text: str, source: str = "<campagne>") -> CampaignSettings:
     from convier.domain.mime import marker_line
 

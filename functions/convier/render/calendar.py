@@ -63,16 +63,33 @@ def paris_timezone() -> Timezone:
     return tz
 
 
+def uid_of(ics: str) -> str:
+    """The UID of a stored .ics ("" when there is none)."""
+    found = re.search(r"^UID:(.*?)\r?$", ics or "", re.M)
+    return found.group(1).strip() if found else ""
+
+
+def sequence_of(ics: str) -> int:
+    found = re.search(r"^SEQUENCE:(\d+)\r?$", ics or "", re.M)
+    return int(found.group(1)) if found else 0
+
+
 def event_calendar(event, *, uid: str, title: str, description: str, url: str, sequence: int = 0,
-                   stamp: dt.datetime | None = None) -> str:
-    """The .ics text, lines unfolded (CRLF) so that markers stay whole; fold after filling."""
+                   stamp: dt.datetime | None = None, cancelled: bool = False) -> str:
+    """The .ics text, lines unfolded (CRLF) so that markers stay whole; fold after filling.
+
+    The invitation is published (METHOD:PUBLISH, no attendees): an update is the same UID published again
+    with a higher SEQUENCE (RFC 5546 3.2.1); `cancelled` gives METHOD:CANCEL and STATUS:CANCELLED (3.2.5),
+    which agendas read as « remove this entry »."""
     cal = Calendar()
     cal.add("prodid", "-//convier//invitations//FR")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
     vevent = VEvent()
     vevent.add("uid", uid)
     vevent.add("sequence", sequence)
+    if cancelled:
+        vevent.add("status", "CANCELLED")
     vevent.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
     start = dates.paris(event.start)
     timed = not event.all_day and not multi_day(event)

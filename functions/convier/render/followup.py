@@ -45,10 +45,13 @@ class RenderedFollowup:
 
 
 def fill_text(source: str, parent: Campaign, *, where: str = "message") -> str:
-    """The message's placeholders (`{{ titre }}`, `{{ quand }}`, `{{ lieu }}`, `{{ adresse }}`, `{{ en_ligne }}`)."""
+    """The message's placeholders (`{{ titre }}`, `{{ quand }}`, `{{ lieu }}`, `{{ adresse }}`, `{{ en_ligne }}`,
+    and `{{ changements }}`: the last edit of the invitation as a markdown list, services.updates)."""
     event = Event.from_record(parent.event)
+    changes = (parent.event or {}).get("changes") or ()
     values = {"titre": parent.title or parent.template.subject, "quand": event.when, "lieu": event.place,
-              "adresse": " ".join(event.address.split()), "en_ligne": event.online_url}
+              "adresse": " ".join(event.address.split()), "en_ligne": event.online_url,
+              "changements": "\n".join(f"- {line}" for line in changes) or "- (aucun changement enregistré)"}
     try:
         return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
                                   keep_trailing_newline=True).from_string(source).render(values)

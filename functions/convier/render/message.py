@@ -117,7 +117,8 @@ def hide_preheader(html: str) -> str:
 
 
 def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str = "",
-                      sequence: int = 0) -> RenderedInvitation:
+                      sequence: int = 0, uid: str = "") -> RenderedInvitation:
+    """`uid` pins the .ics UID (an edited invitation already sent keeps its agenda entry); else calendar_uid."""
     public_url = (inv.public_url or PREVIEW_PUBLIC_URL).rstrip("/")
     links = recipient_links(public_url, TOKEN)  # the send path fills the token
     rsvp = links["rsvp"]
@@ -140,7 +141,7 @@ def render_invitation(inv: Invitation, campaign_id: str = "apercu", list_id: str
     text = typography.text(_tidy_text(text))
     ics = ""
     if inv.event and inv.event.start and inv.answers:  # `answers: []`: a newsletter, no calendar
-        ics = event_calendar(inv.event, uid=calendar_uid(inv), title=inv.title, description=details, url=rsvp,
+        ics = event_calendar(inv.event, uid=uid or calendar_uid(inv), title=inv.title, description=details, url=rsvp,
                              sequence=sequence)
     warnings = list(inv.warnings)
     size = len(html.encode())

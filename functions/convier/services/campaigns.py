@@ -61,48 +61,71 @@ def _require_list(clients, settings, list_name: str) -> None:
 def _create(clients, settings, post, campaign_settings, *, list_name: str, post_name: str,
             campaign_id: str | None = None, prepare_sender=None,
             post_text: str = "") -> tuple[records.Campaign, int]:
-    from convier.render.invitation import build_invitation
-    from convier.render.message import render_invitation
-
     dynamo, table = clients.dynamodb, settings.table
-    invitation = build_invitation(post, campaign_settings, public_url=settings.public_url)
-    if not campaign_settings.sender and settings.sender:
-        from dataclasses import replace
-        invitation = replace(invitation, sender=settings.sender)
-    if not invitation.unsubscribe_mailbox and settings.unsubscribe_mailbox:  # the stack's parameter
-        from dataclasses import replace
-        invitation = replace(invitation, unsubscribe_mailbox=settings.unsubscribe_mailbox)
-    (prepare_sender or verify_sender)(clients.ses, invitation.sender)
-    campaign_id = campaign_id or new_campaign_id()
-    sequence = 0
-    if invitation.event and invitation.event.start:  # the .ics SEQUENCE of this event, raised when it changes
-        from convier.render.calendar import event_fingerprint
-        from convier.render.message import calendar_uid
-        from convier.store import events
-
-        sequence = events.sequence_for(dynamo, table, calendar_uid(invitation),
-                                       event_fingerprint(invitation.event, invitation.title))
-    rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name, sequence=sequence)
-    _check_buildable(rendered.message)
-    from convier.services.checks import content_findings
-
-    findings = content_findings(post_name=post_name, post_text=post_text or post.body, post=post,
-                                campaign_settings=campaign_settings, invitation=invitation, rendered=rendered)
-    campaign = records.Campaign(
-        id=campaign_id, list_name=list_name, status=records.DRAFT, template=rendered.message,
-        title=invitation.title, post=post_name,
-        event=invitation.event.to_record() if invitation.event else {},
-        capacity=invitation.capacity, answers=invitation.answers, created_at=records.now_iso(),
-        warnings=rendered.warnings, preheader=invitation.preheader, checks=findings)
+    campaign = render_campaign(clients, settings, post, campaign_settings, campaign_id=campaign_id or new_campaign_id(),
+                               list_name=list_name, post_name=post_name, post_text=post_text,
+                               prepare_sender=prepare_sender)
     records.put_campaign(dynamo, table, campaign)
-    ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": list_name,
-                                     "created_at": campaign.created_at, "subject": invitation.subject}])
+    save_source(clients, settings, campaign.id, post_text=post_text or post.body, post_name=post_name,
+                post_source=post.source, campaign_settings=campaign_settings)
+    ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign.id, "list": list_name,
+                                     "created_at": campaign.created_at, "subject": campaign.template.subject}])
     if campaign.capacity:  # a waiting list: the e-mail telling someone a place is theirs is ready
         from convier.services.followups import ensure_promotion
 
         ensure_promotion(clients, settings, campaign)
     counts = subscribers.count_by_status(dynamo, table, list_name)
     return campaign, sum(counts.values())
+
+
+def save_source(clients, settings, campaign_id: str, *, post_text: str, post_name: str, post_source: str,
+                campaign_settings) -> None:
+    """The post and the settings as given: services.updates renders the campaign again from them."""
+    from convier.inputs.campaignfile import settings_record
+
+    records.put_source(clients.dynamodb, settings.table, campaign_id,
+                       {"post_text": post_text, "post_name": post_name, "post_source": post_source,
+                        "settings": settings_record(campaign_settings)})
+
+
+def render_campaign(clients, settings, post, campaign_settings, *, campaign_id: str, list_name: str,
+                    post_name: str, post_text: str = "", uid: str = "", prepare_sender=None,
+                    status: str = records.DRAFT, created_at: str = "") -> records.Campaign:
+    """The campaign as `create` stores it (rendered once, content checks made), nothing written but the
+    event's SEQUENCE: raised when the event differs from its last rendering (store.events). `uid` pins the
+    .ics UID (an edited invitation already sent keeps its agenda entry)."""
+    from dataclasses import replace
+
+    from convier.render.invitation import build_invitation
+    from convier.render.message import render_invitation
+
+    dynamo, table = clients.dynamodb, settings.table
+    invitation = build_invitation(post, campaign_settings, public_url=settings.public_url)
+    if not campaign_settings.sender and settings.sender:
+        invitation = replace(invitation, sender=settings.sender)
+    if not invitation.unsubscribe_mailbox and settings.unsubscribe_mailbox:  # the stack's parameter
+        invitation = replace(invitation, unsubscribe_mailbox=settings.unsubscribe_mailbox)
+    (prepare_sender or verify_sender)(clients.ses, invitation.sender)
+    sequence = 0
+    if invitation.event and invitation.event.start:  # the .ics SEQUENCE of this event, raised when it changes
+        from convier.render.calendar import event_fingerprint
+        from convier.render.message import calendar_uid
+        from convier.store import events
+
+        sequence = events.sequence_for(dynamo, table, uid or calendar_uid(invitation),
+                                       event_fingerprint(invitation.event, invitation.title))
+    rendered = render_invitation(invitation, campaign_id=campaign_id, list_id=list_name, sequence=sequence, uid=uid)
+    _check_buildable(rendered.message)
+    from convier.services.checks import content_findings
+
+    findings = content_findings(post_name=post_name, post_text=post_text or post.body, post=post,
+                                campaign_settings=campaign_settings, invitation=invitation, rendered=rendered)
+    return records.Campaign(
+        id=campaign_id, list_name=list_name, status=status, template=rendered.message,
+        title=invitation.title, post=post_name,
+        event=invitation.event.to_record() if invitation.event else {},
+        capacity=invitation.capacity, answers=invitation.answers, created_at=created_at or records.now_iso(),
+        warnings=rendered.warnings, preheader=invitation.preheader, checks=findings)
 
 
 def _check_buildable(template) -> None:

@@ -244,6 +244,12 @@ def check_campaign(clients, settings, campaign_id: str, *, now: dt.datetime | No
         list_name=campaign.list_name, sender=campaign.template.sender, identity=identity,
         identity_verified=identity_ok, identity_detail=identity_detail, account=account, unverified=unverified,
         others=others, last=sent_before[-1] if sent_before else None)
+    cancelled = (campaign.event or {}).get("cancelled_at")
+    if campaign.parent and not cancelled:  # a follow-up made before the cancellation has the event of then
+        parent = ddb.get(dynamo, table, *keys.campaign_key(campaign.parent), projection="event") or {}
+        cancelled = (parent.get("event") or {}).get("cancelled_at")
+    problems += checks.cancelled_problems(str(cancelled or ""),
+                                          campaign.kind == records.CANCELLATION, campaign.answers_campaign)
     problems = checks.ordered(checks.apply_allow(problems, info.get("allow") or ()))
     return CheckReport(campaign=campaign, problems=tuple(problems), audience=audience, account=account,
                        plan=send_plan)

@@ -5,8 +5,11 @@ invitation: its audience is computed at fan-out (services/audience.py), its mess
 list (so unsubscriptions and suppressions are checked at send time), and its links open the parent's answer
 page (tokens over the parent's id), so answers stay in one place.
 
-Ready-made ones (`rappel`, `relance`, `merci`, `attente`) have French texts in templates/followups/ that staff
-print with `convier followup text KIND`, edit, and give back with `--message`.
+Ready-made ones (`rappel`, `relance`, `merci`, `attente`, `changement`) have French texts in templates/followups/
+that staff print with `convier followup text KIND`, edit, and give back with `--message`. `changement` (after
+services.updates.edit moved the event) carries the invitation's .ics as it is now: same UID, higher SEQUENCE.
+`annulation` is made by services.updates.cancel_event only. Each follow-up keeps its source (message, subject)
+so that an edit of its invitation renders it again with the new event.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from convier.errors import InputError
 from convier.services import campaigns
 from convier.store import ddb, keys, records
 
-PRESETS = ("rappel", "relance", "merci", "attente")
+PRESETS = ("rappel", "relance", "merci", "attente", "changement")
 PLACE = "place"  # the e-mail of a place freed for someone on the waiting list (templates/followups/place.md)
+CHANGE, CANCEL = "changement", "annulation"  # the event changed (services.updates.edit) or was cancelled
+CAMPAIGN_KIND = {CHANGE: records.UPDATE, CANCEL: records.CANCELLATION, PLACE: records.PROMOTION}
 
 
 @dataclass(frozen=True)
@@ -143,11 +148,14 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
 
     `kind` is a ready-made follow-up (PRESETS) whose subject, segments and text apply unless given;
     `message_file` (markdown) or `message` is the text; `to` the segments ("confirmés,peut-être")."""
-    from convier.render.followup import fill_text, render_followup
 
     parent = invitation_of(clients, settings, parent_id)
+    campaign_kind = CAMPAIGN_KIND.get(kind or "", campaign_kind)
+    if cancelled_at(parent) and campaign_kind != records.CANCELLATION:
+        raise InputError(f"l’événement de l’invitation {parent.id} est annulé : seul le message d’annulation peut "
+                         "encore lui être envoyé")
     meta, where = {}, "message"
-    chosen = (_load(PLACE) if kind == PLACE else preset(kind)) if kind else None
+    chosen = (_load(kind) if kind in (PLACE, CANCEL) else preset(kind)) if kind else None
     if message_file:
         meta, text = read_message(message_file)
         where = message_file
@@ -168,17 +176,15 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
         segments = parse_segments(str(segments_text))
     except ValueError as exc:
         raise InputError(f"--to {segments_text!r} : {exc}") from None
-    try:
-        body = fill_text(text, parent, where=where)
-        subject = fill_text(str(subject or meta.get("subject") or (chosen.subject if chosen else "")
-                                or f"À propos de : {parent.title or parent.template.subject}"), parent,
-                            where="objet")
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    subject_source = str(subject or meta.get("subject") or (chosen.subject if chosen else "")
+                         or f"À propos de : {parent.title or parent.template.subject}")
     campaign_id = campaign_id or campaigns.new_campaign_id()
-    rendered = render_followup(parent, campaign_id=campaign_id, kind=campaign_kind, subject=subject.strip(),
-                               message=body, ics=ics)
+    subject, rendered = _render(parent, campaign_id=campaign_id, kind=campaign_kind, text=text, where=where,
+                                subject=subject_source, ics=ics)
     warnings = list(rendered.warnings)
+    if campaign_kind == records.UPDATE and not parent.event.get("changes"):
+        warnings.append(f"l’invitation {parent.id} n’a pas été modifiée (convier campaign edit) : ce message "
+                        "ne décrit aucun changement")
     if parent.status == records.DRAFT and campaign_kind != records.PROMOTION:
         warnings.append(f"l’invitation {parent.id} n’a pas encore été envoyée : ce suivi n’a pour l’instant "
                         "aucun destinataire")
@@ -189,10 +195,60 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
         segments=segments)
     dynamo, table = clients.dynamodb, settings.table
     records.put_campaign(dynamo, table, campaign)
+    records.put_source(dynamo, table, campaign_id, {"message": text, "subject": subject_source, "where": where,
+                                                    "custom_ics": ics is not None})
     ddb.batch_write(dynamo, table, [{"PK": keys.CAMPAIGNS, "SK": campaign_id, "list": parent.list_name,
                                      "created_at": campaign.created_at, "subject": subject.strip(),
                                      "kind": campaign_kind, "parent": parent.id}])
     return campaign
+
+
+def _render(parent: records.Campaign, *, campaign_id: str, kind: str, text: str, where: str, subject: str,
+            ics: str | None = None):
+    """(subject, rendered): the placeholders filled from the invitation as it is now, then the e-mail."""
+    from convier.render.followup import fill_text, render_followup
+
+    try:
+        body = fill_text(text, parent, where=where)
+        subject = fill_text(subject, parent, where="objet").strip()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return subject, render_followup(parent, campaign_id=campaign_id, kind=kind, subject=subject, message=body,
+                                    ics=ics)
+
+
+def cancelled_at(campaign: records.Campaign) -> str:
+    """When the event of this invitation (or of a follow-up's copy of it) was cancelled ("" if it was not)."""
+    return str((campaign.event or {}).get("cancelled_at") or "")
+
+
+def rerender(clients, settings, followup: records.Campaign, parent: records.Campaign, *,
+             ics: str | None = None) -> bool:
+    """A follow-up rendered again from its source with its invitation as it is now (new date, place, .ics);
+    False when it has no source to render from (created before sources were kept)."""
+    dynamo, table = clients.dynamodb, settings.table
+    source = records.get_source(dynamo, table, followup.id)
+    if source is None and followup.kind == records.PROMOTION:
+        chosen = _load(PLACE)
+        source = {"message": chosen.message, "subject": chosen.subject, "where": f"modèle {PLACE}"}
+    if source is None:
+        return False
+    if source.get("custom_ics") and ics is None:
+        ics = followup.template.to_dict()["ics"]
+    subject, rendered = _render(parent, campaign_id=followup.id, kind=followup.kind, text=source["message"],
+                                where=source.get("where") or "message", subject=source["subject"], ics=ics)
+    from dataclasses import replace
+
+    records.replace_rendering(dynamo, table, replace(
+        followup, template=rendered.message, title=parent.title, event=parent.event, answers=parent.answers,
+        warnings=tuple(rendered.warnings)))
+    return True
+
+
+def of_invitation(clients, settings, invitation_id: str) -> list[dict]:
+    """The index entries (id in `SK`, kind, subject) of every campaign about this invitation."""
+    return [item for item in ddb.query(clients.dynamodb, settings.table, keys.CAMPAIGNS)
+            if item.get("parent") == invitation_id]
 
 
 def audience_size(clients, settings, campaign: records.Campaign) -> int:
@@ -204,7 +260,8 @@ def audience_size(clients, settings, campaign: records.Campaign) -> int:
 
 def ensure_promotion(clients, settings, invitation: records.Campaign) -> records.Campaign:
     """The invitation's « place libérée » campaign, created once (status sending: the web function enqueues
-    each promoted guest to it, and its claims per subscriber make each e-mail go out once)."""
+    each promoted guest to it, and its claims per subscriber make each e-mail go out once; a second promotion
+    of the same person goes to a copy of it, services.rsvp.tell_promoted)."""
     promotion_id = records.promotion_of(invitation.id)
     found = records.load_campaign(clients.dynamodb, settings.table, promotion_id)
     if found is not None:

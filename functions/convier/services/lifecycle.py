@@ -27,6 +27,9 @@ def may_send(campaign: records.Campaign) -> None:
     """Raises the French reason when `send` (or `retry`) is refused for this campaign."""
     if campaign.status == records.CANCELLED:
         raise InputError(f"la campagne {campaign.id} est annulée : elle ne peut plus être envoyée")
+    if (campaign.event or {}).get("cancelled_at") and campaign.kind != records.CANCELLATION:
+        raise InputError(f"l’événement est annulé : la campagne {campaign.id} ne peut plus être envoyée (seul le "
+                         "message d’annulation part encore)")
     if campaign.status == records.PAUSED:
         raise InputError(f"la campagne {campaign.id} est en pause : reprenez-la avec "
                          f"« convier campaign resume {campaign.id} »")

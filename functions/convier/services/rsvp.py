@@ -118,7 +118,7 @@ def record_answer(dynamo, table: str, campaign: records.Campaign, sid: str, answ
 def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 100) -> list[str]:
     """Moves the first of the waiting list into each free place; returns their ids, in order."""
     promoted: list[str] = []
-    if not campaign.capacity:
+    if not campaign.capacity or is_cancelled(campaign):
         return promoted
     for _ in range(limit):
         confirmed, waiting = counters(dynamo, table, campaign.id)
@@ -248,6 +248,16 @@ class AnswerView:
     link: Link
     current: Rsvp
     outcome: Outcome | None = None
+    refused: bool = False  # an answer sent to a cancelled event: nothing recorded
+
+    @property
+    def cancelled(self) -> bool:
+        """The event is cancelled (services.updates.cancel_event): the page says so, with no form."""
+        return is_cancelled(self.link.campaign)
+
+
+def is_cancelled(campaign: records.Campaign) -> bool:
+    return bool((campaign.event or {}).get("cancelled_at"))
 
 
 @dataclass(frozen=True)
@@ -273,6 +283,8 @@ def answer_page(clients, settings, token: str) -> AnswerView:
 def answer(clients, settings, token: str, given: str) -> AnswerView:
     """POST /rsvp/{token}: records the answer (last one wins), places and promotions included."""
     link = _link(clients, settings, token)
+    if is_cancelled(link.campaign):  # closed: the answer stays as it was, and the page says why
+        return AnswerView(link, get_rsvp(clients.dynamodb, settings.table, link.campaign.id, link.sid), refused=True)
     if given not in link.campaign.answers or given not in ANSWERS:
         raise NotAnAnswer(answer_page(clients, settings, token))
     outcome = record_answer(clients.dynamodb, settings.table, link.campaign, link.sid, given)

@@ -92,6 +92,10 @@ class Sender:
     on_sent: OnSent | None = None
     sleep: Callable[[float], None] = time.sleep
     _campaigns: dict = field(default_factory=dict)
+    revisions: dict = field(default_factory=dict)  # campaign id → the META revision its cached parts are from
+
+    def forget(self, campaign_id: str) -> None:
+        self._campaigns.pop(campaign_id, None)
 
     def campaign(self, campaign_id: str) -> tuple[records.Campaign, Prepared] | None:
         if campaign_id not in self._campaigns:
@@ -188,7 +192,14 @@ def process_message(body: dict, sender: Sender) -> Counts:
         log.warning("campaign %s not found: message dropped", campaign_id)
         return counts
     campaign, prepared = found
-    status = records.campaign_status(dynamo, settings.table, campaign_id)
+    status, revision = records.campaign_revision(dynamo, settings.table, campaign_id)
+    if revision != sender.revisions.get(campaign_id, 0):  # edited since this worker read it: read again
+        sender.forget(campaign_id)
+        found = sender.campaign(campaign_id)
+        if found is None:
+            return counts
+        campaign, prepared = found
+        sender.revisions[campaign_id] = revision
     if status == records.CANCELLED:
         return counts
     if status == records.PAUSED:

@@ -10,6 +10,8 @@
 | `CAMPAIGNS`        | `{id}`            | index of campaigns: list, subject, created (lists and erasure) |
 | `CAMPAIGN#{id}`    | `META`            | list, subject, sender, status, audience, event, answers (small)|
 | `CAMPAIGN#{id}`    | `PARTS`           | the rendered parts (HTML, text, calendar), read once per worker|
+| `CAMPAIGN#{id}`    | `SOURCE`          | what it was rendered from (post text, settings; a follow-up's  |
+|                    |                   | message): an edit renders it again (services/updates.py)       |
 | `CAMPAIGN#{id}`    | `COUNTERS`        | confirmed, waiting (one item: the capacity condition reads it) |
 | `CAMPAIGN#{id}`    | `COUNTERS#{n}`    | sent, skipped, failed, unknown, delivered, bounced... (shards) |
 | `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / unknown / skipped, SES id, feedback  |
@@ -36,6 +38,7 @@ RSVP = "RSVP#"
 AUDIT = "AUDIT#"
 SIGNIN = "SIGNIN"
 PARTS = "PARTS"
+SOURCE = "SOURCE"
 COUNTERS = "COUNTERS"
 COUNTER_SHARD = "COUNTERS#"
 
@@ -78,6 +81,10 @@ def campaign_key(campaign_id: str) -> tuple[str, str]:
 
 def parts_key(campaign_id: str) -> tuple[str, str]:
     return campaign_pk(campaign_id), PARTS
+
+
+def source_key(campaign_id: str) -> tuple[str, str]:
+    return campaign_pk(campaign_id), SOURCE
 
 
 def counters_key(campaign_id: str, shard: int | None = None) -> tuple[str, str]:

@@ -131,9 +131,63 @@ class Campaign:
                    rate_base={k: int(v) for k, v in (item.get("rate_base") or {}).items()})
 
 
-def promotion_of(campaign_id: str) -> str:
-    """The id of an invitation's « place libérée » campaign (one per invitation, its claims per subscriber)."""
-    return f"{campaign_id}-place"
+def promotion_of(campaign_id: str, number: int = 1) -> str:
+    """The id of an invitation's « place libérée » campaign for a person's `number`-th promotion: claims are per
+    subscriber and campaign, so a person promoted, who gives the place back and is promoted again, is told again
+    (by the second one), and each promotion exactly once."""
+    return f"{campaign_id}-place" if number <= 1 else f"{campaign_id}-place-{number}"
+
+
+def put_source(client, table: str, campaign_id: str, source: dict) -> None:
+    """What the campaign was rendered from (services.updates renders it again from there)."""
+    client.put_item(TableName=table, Item=ddb.to_item({"PK": keys.campaign_pk(campaign_id), "SK": keys.SOURCE,
+                                                       **source, "updated_at": now_iso()}))
+
+
+def get_source(client, table: str, campaign_id: str) -> dict | None:
+    item = ddb.get(client, table, *keys.source_key(campaign_id), consistent=True)
+    return {k: v for k, v in item.items() if k not in ("PK", "SK")} if item else None
+
+
+RENDERED = ("template", "title", "event", "capacity", "answers", "warnings", "subject", "preheader", "checks")
+
+
+def replace_rendering(client, table: str, campaign: Campaign) -> int:
+    """An edited campaign's new rendering: PARTS, then what META says of it (status, audience, counters and
+    everything the sending wrote are untouched); `revision` rises so that workers holding the old parts
+    read them again (services.sending). Returns the new revision."""
+    meta, parts = campaign.to_items()
+    client.put_item(TableName=table, Item=ddb.to_item(parts))
+    names = {f"#a{i}": name for i, name in enumerate(RENDERED)}
+    values = {f":a{i}": ddb.to_value(meta[name]) for i, name in enumerate(RENDERED)}
+    sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(RENDERED)))
+    answer = client.update_item(
+        TableName=table, Key=ddb.key(*keys.campaign_key(campaign.id)),
+        UpdateExpression=f"SET {sets}, updated_at = :t ADD revision :one", ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames=names, ReturnValues="UPDATED_NEW",
+        ExpressionAttributeValues={**values, ":t": {"S": now_iso()}, ":one": {"N": "1"}})
+    return int(answer["Attributes"]["revision"]["N"])
+
+
+def mark_event_cancelled(client, table: str, campaign_id: str, *, ics: str, at: str) -> bool:
+    """The invitation's event is cancelled (once: False when it already was); its calendar becomes `ics`
+    (the cancellation, which the .ics route then serves)."""
+    try:
+        client.update_item(
+            TableName=table, Key=ddb.key(*keys.campaign_key(campaign_id)),
+            UpdateExpression="SET #ev.#c = :at, #tpl.#ics = :ics, updated_at = :at ADD revision :one",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#ev.#c)",
+            ExpressionAttributeNames={"#ev": "event", "#c": "cancelled_at", "#tpl": "template", "#ics": "ics"},
+            ExpressionAttributeValues={":at": {"S": at}, ":ics": {"S": ics}, ":one": {"N": "1"}})
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def campaign_revision(client, table: str, campaign_id: str) -> tuple[str | None, int]:
+    """(status, revision): what the send path reads per message (one small read)."""
+    item = ddb.get(client, table, *keys.campaign_key(campaign_id), projection="status, revision")
+    return (item["status"], int(item.get("revision") or 0)) if item else (None, 0)
 
 
 def put_campaign(client, table: str, campaign: Campaign) -> None:

@@ -79,6 +79,13 @@ def rsvp_page(link: Link, current: Rsvp, *, preselect: str = "", outcome: Outcom
                    error=error, calendar=calendar, answered_at=french_moment(current.at))
 
 
+def cancelled_page(link: Link, current: Rsvp, *, refused: bool = False) -> str:
+    """« Cet événement est annulé »: no answer form; `refused` when an answer was just sent (not recorded)."""
+    cancelled_at = french_moment(str(link.campaign.event.get("cancelled_at") or ""))
+    return _render("cancelled.html.j2", **_common(link), current=current, refused=refused,
+                   has_calendar=bool(link.campaign.template.ics), cancelled_at=cancelled_at)
+
+
 def unsubscribe_page(link: Link, state: str) -> str:
     """state: 'ask' (GET), 'done', 'resubscribed', 'unavailable' (bounced or complained: nothing to offer)."""
     name, address = parseaddr(link.campaign.template.sender)
