@@ -49,9 +49,8 @@ def register(kit: Kit) -> None:
         said = f"le {paris:%d/%m/%Y à %H:%M} (heure de Paris)"
         kit.note(who, "schedule", campaign=campaign.id, list_name=campaign.list_name,
                  detail=("déplacé " if campaign.scheduled_at else "") + said)
-        done = f"Envoi programmé {said} ; les vérifications seront refaites à ce moment."
-        if settings.embedded:
-            done += " En local, convier serve (ou make demo) l’envoie à l’heure dite."
+        done = "Envoi programmé" + (" : en local, convier serve (ou make demo) l’envoie à l’heure dite."
+                                    if settings.embedded else ".")
         return kit.redirect(f"{base}/campagnes/{quote(campaign.id)}/suivi?" + urlencode({"fait": done}))
 
     @app.get(f"{base}/campagnes/<campaign_id>/deprogrammer")
