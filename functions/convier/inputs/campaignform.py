@@ -31,8 +31,12 @@ def _moment(fields: dict, prefix: str, label: str) -> str | None:
     return moment.replace(tzinfo=PARIS).isoformat()
 
 
-def settings_from_form(fields: dict) -> CampaignSettings:
-    data: dict = {}
+KEPT = ("unsubscribe_mailbox", "public_url", "site_url", "allow")  # campaign-file keys the form does not show
+
+
+def settings_from_form(fields: dict, kept: dict | None = None) -> CampaignSettings:
+    """`kept`: the settings an edited campaign was given (its file's keys); those the form does not show stay."""
+    data: dict = {k: kept[k] for k in KEPT if (kept or {}).get(k) is not None}
     for key in ("subject", "sender", "reply_to"):
         if fields.get(key, "").strip():
             data[key] = fields[key].strip()

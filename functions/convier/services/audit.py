@@ -17,6 +17,7 @@ ACTIONS = {
     "retry": "renvoi aux échecs", "import": "import", "export": "export", "report": "rapport téléchargé",
     "unsubscribe": "désinscription", "erase": "effacement", "capacity": "capacité modifiée",
     "followup": "suivi créé", "schedule": "envoi programmé", "unschedule": "programmation annulée",
+    "cancel_event": "annulation de l’événement",
 }
 
 

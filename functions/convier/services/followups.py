@@ -119,7 +119,7 @@ def draft(clients, settings, parent_id: str, kind: str = "", segments: tuple[str
     parent = invitation_of(clients, settings, parent_id)
     if parent.kind != records.INVITATION:
         raise InputError(f"la campagne {parent.id} n’est pas une invitation : un suivi se rattache à une invitation")
-    presets = tuple(_load(name) for name in PRESETS)
+    presets = tuple(_load(name) for name in PRESETS if name != CHANGE)  # that one: the edit page offers it
     chosen = preset(kind) if kind else None
     wanted = tuple(segments) or (parse_segments(chosen.to) if chosen and chosen.to else ())
     when = ""

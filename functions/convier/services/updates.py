@@ -247,3 +247,11 @@ def cancellation_calendar(invitation: records.Campaign, *, uid: str, sequence: i
     url = recipient_links(invitation.template.public_url, TOKEN)["rsvp"]
     return event_calendar(Event.from_record(invitation.event), uid=uid, title=invitation.title,
                           description=f"Annulé : {invitation.title}", url=url, sequence=sequence, cancelled=True)
+
+
+def edit_source(clients, settings, campaign_id: str) -> tuple[records.Campaign, dict]:
+    """What the console's « Modifier » form starts from: the invitation (refused as `edit` refuses: a follow-up,
+    a cancelled event) and its settings as given at create or last edit (the campaign file's keys)."""
+    campaign = _invitation(clients, settings, campaign_id)
+    source = records.get_source(clients.dynamodb, settings.table, campaign_id) or {}
+    return campaign, dict(source.get("settings") or {})

@@ -184,3 +184,11 @@ def campaign_tree(rows: list[dict]) -> list[dict]:
         out.append({**r, "child": False})
         out += [{**c, "child": True} for c in sorted(children.get(r["id"], []), key=lambda c: c.get("created_at", ""))]
     return out
+
+
+def settings_fields(campaign) -> dict:
+    """An invitation as it is now → the « Modifier » form's values (what staff see is what the e-mail says)."""
+    t = campaign.template
+    return {"list": campaign.list_name, "subject": t.subject, "sender": t.sender, "reply_to": t.reply_to or "",
+            "capacity": str(campaign.capacity or ""), **event_fields(campaign.event or {}),
+            **{f"answer_{a}": "1" for a in campaign.answers}}

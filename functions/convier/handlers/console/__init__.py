@@ -26,6 +26,7 @@ from convier.handlers.console import (
     schedules,
     signin,
     static,
+    updates,
 )
 from convier.handlers.console.kit import ConsoleConfig, Hooks, Kit
 from convier.settings import Clients, Settings
@@ -33,7 +34,7 @@ from convier.settings import Clients, Settings
 __all__ = ["ConsoleConfig", "Hooks", "handle", "handler", "make_app"]
 
 # Powertools tries routes in this order: controls' catch-all `<campaign_id>/<word>` after every other page.
-GROUPS = (signin, static, campaigns, answers, followups, schedules, lists, journal, controls, errors)
+GROUPS = (signin, static, campaigns, answers, followups, schedules, updates, lists, journal, controls, errors)
 
 
 def make_app(settings: Settings, clients: Clients, config: ConsoleConfig, hooks: Hooks | None = None

@@ -84,7 +84,8 @@ def register(kit: Kit) -> None:
         who = kit.current()
         campaign = kit.campaign_of(campaign_id)
         return kit.page("preview.html.j2", who, section="campagnes", campaign=campaign, sent_to=kit.query("test"),
-                        text=campaigns.preview(campaign)[1], suggestion=kit.query("quand"))
+                        text=campaigns.preview(campaign)[1], suggestion=kit.query("quand"),
+                        done=kit.query("fait"))
 
     @app.get(f"{base}/campagnes/<campaign_id>/courriel")
     def campaign_email(campaign_id: str):
