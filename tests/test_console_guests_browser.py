@@ -94,6 +94,15 @@ def test_answers_and_followups_in_a_browser(browser, console_url, cli, settings,
     assert driver.find_elements(By.CSS_SELECTOR, "tr.console-children")
     check(driver, "campagnes-suivis")
 
+    # Modifier (the new-campaign form, prefilled), the change notice's offer, the cancellation's confirmation
+    driver.get(f"{base}/console/campagnes/{invitation}/modifier")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Modifier la campagne"
+    checked(driver, "modifier")
+    driver.get(f"{base}/console/campagnes/{invitation}/changement")
+    checked(driver, "changement")
+    driver.get(f"{base}/console/campagnes/{invitation}/annuler-evenement")
+    checked(driver, "annuler-evenement")
+
     # the capacity raised, after its confirmation: agent05 gets the place
     driver.get(f"{base}/console/campagnes/{invitation}/reponses")
     places = driver.find_element(By.ID, "places")
