@@ -80,7 +80,7 @@ def path_of(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def local_console(settings, email: str = "agent.test@exemple.gouv.fr") -> Browser:
+def local_console(settings, email: str = "agent.test@exemple.gouv.fr", scheduler=None) -> Browser:
     """A browser on the embedded default's console (both roles once signed in), as `convier console` wires it:
     test copies into the outbox, the sender identity created; `sent` lists what the worker was asked to drain."""
     from convier.aws.resources import ensure_sender_identity
@@ -89,7 +89,7 @@ def local_console(settings, email: str = "agent.test@exemple.gouv.fr") -> Browse
     from convier.services.staff import open_signin
 
     s, c = settings
-    config = ConsoleConfig(secure=False, local_email=email)
+    config = ConsoleConfig(secure=False, local_email=email, scheduler=scheduler)
     sent: list[str] = []
     hooks = Hooks(after_send=sent.append, prepare_sender=ensure_sender_identity, on_sent=sent_hook(s.outbox))
     browser = Browser(lambda event: handle(event, None, s, c, config, hooks))

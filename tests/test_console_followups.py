@@ -133,3 +133,32 @@ def test_suivi_says_why_a_campaign_paused_itself(cli, settings, tmp_path):
     page = console.get(f"/console/campagnes/{followup}/suivi")
     assert "Mise en pause automatique : 2 rebonds sur 2 envois (100 %)" in page.body
     assert 'href="/console/campagnes/' + followup + '/reprendre"' in page.body
+
+
+def test_on_a_stack_the_schedule_is_an_eventbridge_one_time_schedule(cli, settings, tmp_path):
+    """The console's scheduler from the stack's environment, against moto's EventBridge Scheduler."""
+    from convier.handlers.console.kit import aws_scheduler
+
+    s, c = settings
+    assert aws_scheduler({}, c) is None
+    env = {"CONVIER_SCHEDULE_GROUP": "convier-envois-programmes",
+           "CONVIER_SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/convier-envois-programmes",
+           "CONVIER_CAMPAIGN_FUNCTION_ARN": "arn:aws:lambda:eu-west-3:123456789012:function:convier-campagne"}
+    scheduler = aws_scheduler(env, c)
+    scheduler.client.create_schedule_group(Name=env["CONVIER_SCHEDULE_GROUP"])
+    invitation = sent_campaign(cli, tmp_path, people(2))
+    console = local_console(settings, scheduler=scheduler)
+    free = console.get(f"/console/campagnes/{invitation}/suivis/nouveau")
+    created = console.post(f"/console/campagnes/{invitation}/suivis",
+                           {"csrf": free.csrf(), "modele": "libre", "message": "Un mot.", "to_none": "1"})
+    followup = urlsplit(created.location).path.rsplit("/", 1)[1]
+    done = console.post(f"/console/campagnes/{followup}/programmer",
+                        {"csrf": free.csrf(), "date": "2030-01-23", "time": "10:00"})
+    assert done.status == 303
+    found = scheduler.client.get_schedule(Name=f"convier-{followup}", GroupName=env["CONVIER_SCHEDULE_GROUP"])
+    assert found["ScheduleExpression"] == "at(2030-01-23T09:00:00)"  # 10:00 in Paris, in UTC
+    assert found["Target"]["Arn"] == env["CONVIER_CAMPAIGN_FUNCTION_ARN"]
+    assert '"scheduled-send"' in found["Target"]["Input"]
+    assert console.post(f"/console/campagnes/{followup}/deprogrammer", {"csrf": free.csrf()}).status == 303
+    names = [x["Name"] for x in scheduler.client.list_schedules(GroupName=env["CONVIER_SCHEDULE_GROUP"])["Schedules"]]
+    assert f"convier-{followup}" not in names
