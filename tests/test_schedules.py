@@ -83,3 +83,39 @@ def test_the_campaign_function_fires_a_schedule_as_eventbridge_scheduler_invokes
     assert answer == {"ok": True, "fired": True, "enqueued": 1, "error": ""}
     assert campaign_handler.run({"action": "scheduled-send", "campaign": rappel.id}, s, c) == {"ok": True,
                                                                                                  "fired": False}
+
+
+def test_the_checks_of_any_send_run_at_firing_time_and_the_status_says_why(cli, settings, tmp_path):
+    """services.checks.check_campaign at the moment it fires: here the sender's SES identity, gone since."""
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=2)
+    answer_all(settings, parent, {0: "yes"})
+    rappel = followups.create_followup(c, s, parent, kind="rappel")
+    now = dt.datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    schedules.schedule(c, s, rappel.id, now + dt.timedelta(minutes=2), now=now)
+    shown = cli("campaign", "status", rappel.id)
+    assert "envoi programmé le 01/01/2030 à 10:02" in shown.out  # Paris time
+    c.ses.delete_email_identity(EmailIdentity="numerique.gouv.fr")
+    fired = schedules.fire_due(c, s, now=now + dt.timedelta(minutes=2))
+    assert len(fired) == 1 and fired[0].enqueued == 0 and "numerique.gouv.fr" in fired[0].refused
+    assert campaigns.require(c, s, rappel.id).status == "draft" and not outbox(settings, rappel.id)
+    shown = cli("campaign", "status", rappel.id)
+    assert "envoi programmé arrêté" in shown.out and "numerique.gouv.fr" in shown.out
+
+
+def test_staff_move_and_cancel_a_schedule_on_the_cli_until_it_fires(cli, settings, tmp_path):
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=2)
+    answer_all(settings, parent, {0: "yes"})
+    merci = followups.create_followup(c, s, parent, kind="merci")
+    result = cli("campaign", "schedule", merci.id, "--at", "2099-03-01 10:00")
+    assert result.code == 0 and "01/03/2099 à 10:00" in result.out, result.err
+    result = cli("campaign", "schedule", merci.id, "--at", "2099-07-01 08:30")  # moved (summer time)
+    assert result.code == 0, result.err
+    assert schedules.scheduled(c, s) == {merci.id: dt.datetime(2099, 7, 1, 6, 30, tzinfo=UTC)}
+    assert schedules.fire_due(c, s, now=dt.datetime(2099, 3, 1, 10, tzinfo=UTC)) == []  # the old time: nothing
+    result = cli("campaign", "schedule", merci.id, "--cancel")
+    assert result.code == 0 and "annulé" in result.out
+    assert schedules.scheduled(c, s) == {} and "n’avait pas" in cli("campaign", "schedule", merci.id, "--cancel").out
+    assert schedules.fire_due(c, s, now=dt.datetime(2099, 7, 1, 7, tzinfo=UTC)) == []
+    assert campaigns.require(c, s, merci.id).status == "draft" and not outbox(settings, merci.id)

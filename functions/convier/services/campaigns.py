@@ -407,7 +407,8 @@ class Status:
 
     @property
     def note(self) -> str:
-        """Why the campaign paused itself, or that its first wave awaits SES feedback (until HH:MM, Paris)."""
+        """Why the campaign paused itself, that its first wave awaits SES feedback (until HH:MM, Paris), or, for
+        a draft, when its scheduled send goes out or why it did not."""
         c = self.campaign
         if c.status == records.PAUSED and c.pause_reason:
             return f"mise en pause automatique : {c.pause_reason}"
@@ -416,6 +417,12 @@ class Status:
 
             until = paris(dt.datetime.fromisoformat(c.wave_until))
             return f"première vague : en attente des retours SES jusqu’à {until:%H:%M}"
+        if c.status == records.DRAFT and c.schedule_error:  # services.schedules.fire: why it did not go out
+            return c.schedule_error
+        if c.status == records.DRAFT and c.scheduled_at:
+            from convier.domain.dates import paris
+
+            return f"envoi programmé le {paris(dt.datetime.fromisoformat(c.scheduled_at)):%d/%m/%Y à %H:%M} (Paris)"
         return ""
 
     def as_dict(self) -> dict:

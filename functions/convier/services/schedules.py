@@ -3,8 +3,9 @@
 The schedule is one item (`SCHEDULES / {id}`, when in UTC) plus, on AWS, an EventBridge Scheduler one-time
 schedule that invokes the campaign function (`{"action": "scheduled-send", "campaign": id}`); locally the
 embedded default's worker calls `fire_due` (an injected clock in tests). Firing takes the item away by a
-conditional delete (a second firing finds nothing), runs the checks again, and either sends or records on the
-campaign why it did not (`schedule_error`). Staff move or cancel a schedule until it fires.
+conditional delete (a second firing finds nothing), then starts the send as staff would (campaigns.start_send:
+services.checks.check_campaign runs again, at that moment), or records on the campaign why it did not go out
+(`schedule_error`, which `campaign status` shows). Staff move or cancel a schedule until it fires.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from convier.domain import dates
 from convier.errors import InputError
 from convier.services import campaigns
+from convier.services.checks import SendRefused
 from convier.store import ddb, keys, records
 
 log = logging.getLogger("convier.schedules")
@@ -41,24 +43,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def schedule_name(campaign_id: str) -> str:
     return f"convier-{campaign_id}"
-
-
-def blocking_problems(clients, settings, campaign: records.Campaign) -> list[str]:
-    """What stops a scheduled send at the moment it fires (French sentences)."""
-    problems = []
-    if campaign.status == records.CANCELLED:
-        problems.append("la campagne est annulée")
-    elif campaign.status == records.PAUSED:
-        problems.append("la campagne est en pause")
-    if campaign.parent:
-        parent = records.load_campaign(clients.dynamodb, settings.table, campaign.parent)
-        if parent is None or parent.status == records.CANCELLED:
-            problems.append(f"l’invitation {campaign.parent} est annulée")
-    from convier.services.audience import recipients
-
-    if not problems and not recipients(clients.dynamodb, settings.table, campaign):
-        problems.append("aucun destinataire à ce moment")
-    return problems
 
 
 def schedule(clients, settings, campaign_id: str, when: dt.datetime, *, now: dt.datetime | None = None,
@@ -137,14 +121,15 @@ def fire(clients, settings, campaign_id: str, *, now: dt.datetime | None = None)
             ExpressionAttributeValues={":now": {"S": now.isoformat()}})
     except clients.dynamodb.exceptions.ConditionalCheckFailedException:
         return None
-    campaign = campaigns.require(clients, settings, campaign_id)
-    problems = blocking_problems(clients, settings, campaign)
+    problems: list[str] = []
     enqueued = 0
-    if not problems:
-        try:
-            enqueued = campaigns.fan_out(clients, settings, campaign_id)
-        except InputError as exc:
-            problems = [str(exc)]
+    try:  # the checks of any send (services.checks.check_campaign), run again now: a blocking one stops it
+        enqueued = campaigns.start_send(clients, settings, campaign_id, now=now).enqueued
+    except SendRefused as exc:
+        problems = [f"{p.message} ({p.where})" for p in exc.report.blocking] if exc.report else [str(exc)]
+        problems = problems or [str(exc)]
+    except InputError as exc:  # paused, cancelled, the event cancelled (services.lifecycle.may_send)
+        problems = [str(exc)]
     if problems:
         reason = "envoi programmé arrêté : " + " ; ".join(problems)
         clients.dynamodb.update_item(TableName=settings.table, Key=ddb.key(*keys.campaign_key(campaign_id)),
