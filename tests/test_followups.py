@@ -214,3 +214,64 @@ def test_raising_the_capacity_promotes_in_order_tells_each_and_rsvps_show_says_s
     promoted = next(p for p in view.people if p.sid == first)
     assert promoted.promoted_at and promoted.told_at and view.counts["waiting"] == 1
     assert "1re" in shown  # agent03 now first of the waiting list
+
+
+def test_a_person_promoted_again_after_giving_the_place_back_is_told_again_once_per_promotion(
+        cli, settings, tmp_path):
+    from convier.handlers import web
+    from convier.local.outbox import sent_hook
+    from convier.local.worker import drain
+    from convier.services import answers
+    from convier.services.sending import message_body, sender_for
+    from webkit import event, form
+
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=5, extra_yaml="capacity: 1\n")
+    tokens = {who: next(t for t in re.findall(r"/rsvp/([\w.-]+)", m.get_body(("plain",)).get_content()))
+              for who, m in outbox(settings, parent).items()}
+    a, b, cc, d = (sid(settings, i) for i in range(4))
+    sender = sender_for(s, c, on_sent=sent_hook(s.outbox))
+
+    def post(who, value):
+        response = web.handle(form({"answer": value}, event("web-rsvp-post.json", tokens[who])), None, *settings)
+        assert response["statusCode"] == 200, response
+        drain(sender, idle_timeout=5)
+
+    for who in (a, b, cc):
+        post(who, "yes")  # a confirmed; b, then cc waiting
+    post(a, "no")  # b promoted (1st time)
+    post(b, "no")  # b gives the place back: cc promoted
+    post(b, "yes")  # b waits again
+    post(cc, "no")  # b promoted a 2nd time: told again
+    first, second = records.promotion_of(parent), records.promotion_of(parent, 2)
+    assert set(outbox(settings, first)) == {b, cc} and set(outbox(settings, second)) == {b}
+    assert rsvp.get_rsvp(c.dynamodb, s.table, parent, b).promotions == 2
+    # the same messages delivered again, or b saying yes again: nobody told twice
+    for campaign_id in (first, second):
+        c.sqs.send_message(QueueUrl=s.queue_url, MessageBody=message_body(campaign_id, "invites", [b]))
+    post(b, "yes")
+    assert (len(outbox(settings, first)), len(outbox(settings, second))) == (2, 1)
+    view = answers.show(c, s, parent)
+    told = {p.sid: p.told_at for p in view.people}
+    assert told[b] and told[b] == records.send_record(c.dynamodb, s.table, second, b)["sent_at"]
+    # raising the capacity promotes the waiting list in order and tells each: a, then d
+    post(a, "yes")
+    post(d, "yes")
+    assert [r.sid for r in rsvp.waiting_list(c.dynamodb, s.table, parent)] == [a, d]
+    assert answers.set_capacity(c, s, parent, 3) == [a, d]
+    drain(sender, idle_timeout=5)
+    assert set(outbox(settings, first)) == {b, cc, a, d}
+
+
+def test_erasing_a_confirmed_guest_tells_the_first_waiting_at_once(cli, settings, tmp_path):
+    from convier.local.outbox import sent_hook
+    from convier.local.worker import drain
+    from convier.services.sending import sender_for
+
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=3, extra_yaml="capacity: 1\n")
+    answer_all(settings, parent, {0: "yes", 1: "yes"})
+    result = cli("subscribers", "forget", "agent00@exemple.gouv.fr")
+    assert result.code == 0, result.err
+    drain(sender_for(s, c, on_sent=sent_hook(s.outbox)), idle_timeout=5)
+    assert set(outbox(settings, records.promotion_of(parent))) == {sid(settings, 1)}

@@ -13,6 +13,7 @@ ANSWERS = (YES, NO, MAYBE)
 ANSWER_FR = {YES: "Je participe", NO: "Je ne participe pas", MAYBE: "Peut-être"}
 CONFIRMED, WAITING = "confirmed", "waiting"
 MAX_HISTORY = 50  # changes kept per answer
+PROMOTED = "place libérée"  # the note of a change that gave a freed place to someone waiting
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Rsvp:
     history: tuple[dict, ...] = ()  # {answer, at, place[, note]}, oldest first
     version: int = 0  # 0: no item yet
     position: int | None = None  # rank in the waiting list (computed, not stored)
+    promotions: int = 0  # how many times a freed place was given to them: each is told once (services.rsvp)
 
     @property
     def answered(self) -> bool:
@@ -39,7 +41,8 @@ def next_answer(old: Rsvp, answer: str, place: str, stamp: str, note: str = "") 
     waiting_since = old.waiting_since if (place == WAITING and old.place == WAITING) else (
         stamp if place == WAITING else "")
     return replace(old, answer=answer, at=stamp, place=place, waiting_since=waiting_since,
-                   history=(old.history + (change,))[-MAX_HISTORY:], version=old.version + 1, position=None)
+                   history=(old.history + (change,))[-MAX_HISTORY:], version=old.version + 1, position=None,
+                   promotions=old.promotions + (note == PROMOTED))
 
 
 def rank_fr(position: int) -> str:

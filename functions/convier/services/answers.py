@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from convier.domain.answers import WAITING, Rsvp
+from convier.domain.answers import PROMOTED, WAITING, Rsvp
 from convier.domain.segments import SEGMENTS, segment_of
 from convier.errors import InputError
 from convier.services import campaigns
 from convier.services.audience import invited
-from convier.services.rsvp import fill_places, tell_promoted
+from convier.services.rsvp import fill_places_numbered, tell_promoted
 from convier.store import ddb, keys, records, subscribers
 from convier.store.answers import all_rsvps, counters
 
@@ -65,20 +65,20 @@ def show(clients, settings, campaign_id: str) -> Answers:
     dynamo, table = clients.dynamodb, settings.table
     found = all_rsvps(dynamo, table, campaign.id)
     members = {s.sid: s for s in subscribers.iter_subscribers(dynamo, table, campaign.list_name)}
-    told = {}
-    if campaign.capacity:
-        told = {sid: rec.get("sent_at", "") for sid, rec in
-                records.send_records(dynamo, table, records.promotion_of(campaign.id)).items()
-                if rec.get("state") == records.SENT}
+    told: dict[tuple[int, str], str] = {}  # (promotion number, sid) → when its e-mail went
+    for number in sorted({r.promotions for r in found.values() if r.promotions}) if campaign.capacity else ():
+        told.update({(number, sid): rec.get("sent_at", "") for sid, rec in
+                     records.send_records(dynamo, table, records.promotion_of(campaign.id, number)).items()
+                     if rec.get("state") == records.SENT})
     people = []
     for sid in invited(dynamo, table, campaign.id):
         r = found.get(sid) or Rsvp(campaign_id=campaign.id, sid=sid)
         sub = members.get(sid)
-        promoted = next((h.get("at", "") for h in reversed(r.history) if h.get("note") == "place libérée"), "")
+        promoted = next((h.get("at", "") for h in reversed(r.history) if h.get("note") == PROMOTED), "")
         people.append(Person(sid=sid, email=sub.email if sub else "", first_name=sub.first_name if sub else "",
                              last_name=sub.last_name if sub else "", status=sub.status if sub else "",
                              segment=segment_of(r.answer, r.place), rsvp=r, promoted_at=promoted,
-                             told_at=told.get(sid, "")))
+                             told_at=told.get((r.promotions, sid), "")))
     people.sort(key=lambda p: (SEGMENTS.index(p.segment), p.rsvp.position or 0, p.email.lower()))
     return Answers(campaign=campaign, people=tuple(people), confirmed=counters(dynamo, table, campaign.id)[0])
 
@@ -105,8 +105,9 @@ def set_capacity(clients, settings, campaign_id: str, capacity: int) -> list[str
                        ExpressionAttributeValues={":c": {"N": str(capacity)}, ":t": {"S": records.now_iso()}})
     campaign = campaigns.require(clients, settings, campaign.id)
     ensure_promotion(clients, settings, campaign)
-    promoted = fill_places(dynamo, table, campaign)
-    tell_promoted(clients, settings, campaign, promoted)
+    promotions = fill_places_numbered(dynamo, table, campaign)
+    tell_promoted(clients, settings, campaign, promotions)
+    promoted = [sid for sid, _ in promotions]
     return promoted
 
 

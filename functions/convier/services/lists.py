@@ -348,7 +348,16 @@ def export_list(clients, settings, list_name: str) -> tuple[list[str], list[list
 
 
 def forget_address(clients, settings, address: str, erasers: Mapping[object, Eraser] | None = None) -> Forgotten:
-    return forget(clients.dynamodb, settings.table, address, clients.keys.id_key, erasers=erasers)
+    """`forget`, then whoever got the place this person held is told at once (services.rsvp.tell_promoted)."""
+    done = forget(clients.dynamodb, settings.table, address, clients.keys.id_key, erasers=erasers)
+    from convier.services import rsvp
+    from convier.store import records
+
+    for campaign_id in dict.fromkeys(c for c, _ in done.promoted):
+        campaign = records.load_campaign(clients.dynamodb, settings.table, campaign_id, parts=False)
+        if campaign is not None:
+            rsvp.tell_promoted(clients, settings, campaign, [sid for c, sid in done.promoted if c == campaign_id])
+    return done
 
 
 def list_names(clients, settings) -> list[str]:

@@ -17,7 +17,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from convier.domain.answers import ANSWER_FR, ANSWERS, CONFIRMED, MAYBE, NO, WAITING, YES, Rsvp, next_answer  # noqa: F401
+from convier.domain.answers import (  # noqa: F401
+    ANSWER_FR,
+    ANSWERS,
+    CONFIRMED,
+    MAYBE,
+    NO,
+    PROMOTED,
+    WAITING,
+    YES,
+    Rsvp,
+    next_answer,
+)
 from convier.domain.event import Event
 from convier.domain.ids import read_token
 from convier.domain.mime import calendar_file
@@ -80,6 +91,7 @@ class Outcome:
     rsvp: Rsvp  # as recorded (with its waiting position)
     previous: Rsvp
     promoted: tuple[str, ...] = field(default=())  # sids moved from the waiting list to a place
+    promotions: tuple[tuple[str, int], ...] = field(default=())  # (sid, that person's promotion number)
 
     @property
     def changed(self) -> bool:
@@ -107,17 +119,25 @@ def record_answer(dynamo, table: str, campaign: records.Campaign, sid: str, answ
             break
     else:
         raise TooManyConflicts(f"réponse de {sid} à {campaign.id} : trop de modifications simultanées")
-    promoted: tuple[str, ...] = ()
+    promotions: tuple[tuple[str, int], ...] = ()
     if campaign.capacity and (old.place == CONFIRMED or new.place == WAITING):
-        promoted = tuple(fill_places(dynamo, table, campaign))
+        promotions = tuple(fill_places_numbered(dynamo, table, campaign))
+    promoted = tuple(who for who, _ in promotions)
     if sid in promoted or new.place == WAITING:
         new = get_rsvp(dynamo, table, campaign.id, sid, with_position=True)
-    return Outcome(rsvp=new, previous=old, promoted=promoted)
+    return Outcome(rsvp=new, previous=old, promoted=promoted, promotions=promotions)
 
 
 def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 100) -> list[str]:
     """Moves the first of the waiting list into each free place; returns their ids, in order."""
-    promoted: list[str] = []
+    return [sid for sid, _ in fill_places_numbered(dynamo, table, campaign, limit=limit)]
+
+
+def fill_places_numbered(dynamo, table: str, campaign: records.Campaign, *,
+                         limit: int = 100) -> list[tuple[str, int]]:
+    """`fill_places`, each id with that person's promotion number (1 the first time they get a freed place,
+    2 if they gave it back and got one again...): tell_promoted tells each promotion once."""
+    promoted: list[tuple[str, int]] = []
     if not campaign.capacity or is_cancelled(campaign):
         return promoted
     for _ in range(limit):
@@ -128,10 +148,10 @@ def fill_places(dynamo, table: str, campaign: records.Campaign, *, limit: int = 
         if not queue:
             break
         head = queue[0]
-        new = next_answer(head, YES, CONFIRMED, now_iso(), note="place libérée")
+        new = next_answer(head, YES, CONFIRMED, now_iso(), note=PROMOTED)
         result = write_answer(dynamo, table, campaign, head, new, queue_first=False)
         if result == "ok":
-            promoted.append(head.sid)
+            promoted.append((head.sid, new.promotions))
     return promoted
 
 
@@ -142,6 +162,7 @@ class Withdrawn:
     deleted: bool = False
     freed: str = ""  # CONFIRMED or WAITING when the answer held a place or a waiting-list spot
     promoted: tuple[str, ...] = ()
+    promotions: tuple[tuple[str, int], ...] = ()  # (sid, promotion number): what tell_promoted takes
 
 
 def withdraw(dynamo, table: str, campaign: records.Campaign, sid: str) -> Withdrawn:
@@ -156,8 +177,8 @@ def withdraw(dynamo, table: str, campaign: records.Campaign, sid: str) -> Withdr
     else:
         raise TooManyConflicts(f"effacement de la réponse de {sid} à {campaign.id} : trop de modifications simultanées")
     freed = old.place if campaign.capacity and old.place in (CONFIRMED, WAITING) else ""
-    promoted = tuple(fill_places(dynamo, table, campaign)) if freed == CONFIRMED else ()
-    return Withdrawn(deleted=True, freed=freed, promoted=promoted)
+    promotions = tuple(fill_places_numbered(dynamo, table, campaign)) if freed == CONFIRMED else ()
+    return Withdrawn(deleted=True, freed=freed, promoted=tuple(who for who, _ in promotions), promotions=promotions)
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -289,27 +310,54 @@ def answer(clients, settings, token: str, given: str) -> AnswerView:
         raise NotAnAnswer(answer_page(clients, settings, token))
     outcome = record_answer(clients.dynamodb, settings.table, link.campaign, link.sid, given)
     log.info("answer of %s to %s: %s (%s)", link.sid, link.campaign.id, given, outcome.rsvp.place or "-")
-    tell_promoted(clients, settings, link.campaign, outcome.promoted)
+    tell_promoted(clients, settings, link.campaign, outcome.promotions)
     return AnswerView(link, outcome.rsvp, outcome)
 
 
-def tell_promoted(clients, settings, campaign: records.Campaign, sids) -> int:
-    """Each guest given a freed place gets « Une place s’est libérée » at once, through the send queue: the
-    invitation's promotion campaign claims per subscriber, so a redelivered message sends nobody twice."""
+def tell_promoted(clients, settings, campaign: records.Campaign, promoted) -> int:
+    """Each guest given a freed place gets « Une place s’est libérée » at once, through the send queue.
+
+    `promoted`: (sid, promotion number) pairs (fill_places_numbered), or sids alone (their number is read).
+    The n-th promotion of a person goes to the invitation's n-th promotion campaign (records.promotion_of),
+    whose claims are per subscriber: a redelivered message sends nobody twice, and a person promoted again
+    after giving the place back is told again, once."""
     from convier.services.sending import message_body
 
-    sids = list(sids)
-    for sid in sids:
-        log.info("subscriber %s of %s: place from the waiting list", sid, campaign.id)
-    if not sids:
-        return 0
-    try:
-        clients.sqs.send_message(QueueUrl=settings.queue_url,
-                                 MessageBody=message_body(records.promotion_of(campaign.id), campaign.list_name, sids))
-    except Exception:  # the answer is recorded: the answers page shows the promotion with no e-mail yet
-        log.exception("promotion e-mails of %s not enqueued for %s", campaign.id, sids)
-        return 0
-    return len(sids)
+    groups: dict[int, list[str]] = {}
+    for entry in promoted:
+        sid, number = entry if isinstance(entry, tuple) else (entry, 0)
+        if not number:
+            number = max(1, get_rsvp(clients.dynamodb, settings.table, campaign.id, sid).promotions)
+        log.info("subscriber %s of %s: place from the waiting list (promotion %d)", sid, campaign.id, number)
+        groups.setdefault(number, []).append(sid)
+    told = 0
+    for number, sids in sorted(groups.items()):
+        try:
+            promotion_id = promotion_campaign(clients, settings, campaign, number)
+            clients.sqs.send_message(QueueUrl=settings.queue_url,
+                                     MessageBody=message_body(promotion_id, campaign.list_name, sids))
+        except Exception:  # the answer is recorded: the answers page shows the promotion with no e-mail yet
+            log.exception("promotion e-mails of %s not enqueued for %s", campaign.id, sids)
+            continue
+        told += len(sids)
+    return told
+
+
+def promotion_campaign(clients, settings, invitation: records.Campaign, number: int) -> str:
+    """The id of the promotion campaign for promotion `number`: the first is made with the invitation
+    (services.followups.ensure_promotion); the next ones are copies of it, made once, on first need (no
+    rendering here: the web function does this)."""
+    first = records.promotion_of(invitation.id)
+    wanted = records.promotion_of(invitation.id, number)
+    if number <= 1:
+        return first
+    dynamo, table = clients.dynamodb, settings.table
+    if records.campaign_status(dynamo, table, wanted) is None:
+        source = records.load_campaign(dynamo, table, first)
+        if source is None:
+            raise LookupError(f"promotion campaign {first} missing")
+        records.copy_campaign(dynamo, table, source, wanted)
+    return wanted
 
 
 def calendar(clients, settings, token: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convier.domain.answers import CONFIRMED, WAITING, Rsvp
+from convier.domain.answers import CONFIRMED, PROMOTED, WAITING, Rsvp
 from convier.store import ddb, keys
 from convier.store.records import RETRY_REASONS, Campaign, retry_throttled
 
@@ -19,14 +19,16 @@ from convier.store.records import RETRY_REASONS, Campaign, retry_throttled
 def rsvp_item(r: Rsvp) -> dict:
     return {"PK": keys.campaign_pk(r.campaign_id), "SK": keys.rsvp_sk(r.sid), "sid": r.sid,
             "answer": r.answer, "at": r.at, "place": r.place, "waiting_since": r.waiting_since,
-            "history": list(r.history), "version": r.version}
+            "history": list(r.history), "version": r.version, "promotions": r.promotions}
 
 def rsvp_from_item(item: dict) -> Rsvp:
     return Rsvp(campaign_id=keys.after(keys.CAMPAIGN, item["PK"]),
                 sid=item.get("sid") or keys.after(keys.RSVP, item["SK"]),
                 answer=item.get("answer", ""), at=item.get("at", ""), place=item.get("place", ""),
                 waiting_since=item.get("waiting_since", ""), history=tuple(item.get("history") or ()),
-                version=int(item.get("version", 1)))
+                version=int(item.get("version", 1)),
+                promotions=int(item["promotions"]) if "promotions" in item else  # older items: their history
+                sum(1 for h in item.get("history") or () if h.get("note") == PROMOTED))
 
 
 def get_rsvp(dynamo, table: str, campaign_id: str, sid: str, *, with_position: bool = False) -> Rsvp:

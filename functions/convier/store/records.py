@@ -138,6 +138,22 @@ def promotion_of(campaign_id: str, number: int = 1) -> str:
     return f"{campaign_id}-place" if number <= 1 else f"{campaign_id}-place-{number}"
 
 
+def copy_campaign(client, table: str, source: Campaign, new_id: str) -> bool:
+    """A copy of `source` under `new_id` (its parts, status, no send record), listed in the index like it;
+    False when it exists already (made meanwhile)."""
+    from dataclasses import replace
+
+    copy = replace(source, id=new_id, template=replace(source.template, campaign_id=new_id), audience=0)
+    try:
+        put_campaign(client, table, copy)
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    ddb.batch_write(client, table, [{"PK": keys.CAMPAIGNS, "SK": new_id, "list": copy.list_name,
+                                     "created_at": copy.created_at, "subject": copy.template.subject,
+                                     "kind": copy.kind, "parent": copy.parent}])
+    return True
+
+
 def put_source(client, table: str, campaign_id: str, source: dict) -> None:
     """What the campaign was rendered from (services.updates renders it again from there)."""
     client.put_item(TableName=table, Item=ddb.to_item({"PK": keys.campaign_pk(campaign_id), "SK": keys.SOURCE,
