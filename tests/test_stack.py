@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import types
 import uuid
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from webkit import SEED_CAMPAIGN
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+EXAMPLE_CAMPAIGN = ROOT / "examples" / "campagne-journee-cloud.yaml"  # names its sender
 REGION = "eu-west-3"
 PEOPLE = ["ana.lopez@culture.gouv.fr", "bruno.petit@justice.gouv.fr", "chloe.martin@sante.gouv.fr"]
 LITERAL = ["SecretId", "CampaignFunctionName", "ConfigurationSetName", "PublicUrl", "SenderAddress"]
@@ -108,15 +111,18 @@ def stack(moto_server, monkeypatch):
 
 
 def function_settings(outputs: dict, endpoint: str) -> Settings:
-    """What the campaign function gets: template.yaml's Globals environment, with the stack's values."""
+    """What the campaign function gets: template.yaml's Globals environment and its own, with the stack's values."""
     env = {"CONVIER_TABLE": outputs["TableName"], "CONVIER_QUEUE_URL": outputs["QueueUrl"],
            "CONVIER_DLQ_URL": outputs["DeadLetterQueueUrl"],
            "CONVIER_CONFIGURATION_SET": outputs["ConfigurationSetName"],
            "CONVIER_SECRET_ID": outputs["SecretId"], "CONVIER_SENDER": outputs["SenderAddress"],
            "CONVIER_SEND_RATE": outputs["MaxSendRate"], "CONVIER_WORKERS": outputs["SendWorkers"],
-           "AWS_REGION": REGION, "CONVIER_ENDPOINT_URL": endpoint}
-    declared = yaml_parse((ROOT / "template.yaml").read_text())["Globals"]["Function"]["Environment"]["Variables"]
+           "CONVIER_PUBLIC_URL": outputs["PublicUrl"], "AWS_REGION": REGION, "CONVIER_ENDPOINT_URL": endpoint}
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    declared = {**template["Globals"]["Function"]["Environment"]["Variables"],
+                **template["Resources"]["CampaignFunction"]["Properties"]["Environment"]["Variables"]}
     assert set(env) - {"AWS_REGION", "CONVIER_ENDPOINT_URL"} <= set(declared)
+    assert json.dumps(template["Outputs"]["PublicUrl"]["Value"]) == json.dumps(declared["CONVIER_PUBLIC_URL"])
     return Settings.from_env(env)
 
 
@@ -131,6 +137,15 @@ class FakeLambda:
         self.calls.append((FunctionName, payload, kwargs))
         result = campaign_handler.run(payload, self.settings, Clients(self.settings))
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result).encode())}
+
+
+def on_the_stack(monkeypatch, outputs: dict, endpoint: str) -> FakeLambda:
+    """The CLI's Lambda client replaced by a FakeLambda running the campaign function's code and settings."""
+    fake = FakeLambda(function_settings(outputs, endpoint))
+    real_client = Clients.client
+    monkeypatch.setattr(Clients, "client",
+                        lambda self, service: fake if service == "lambda" else real_client(self, service))
+    return fake
 
 
 def people_file(tmp_path) -> Path:
@@ -162,17 +177,15 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     name, outputs = stack
     on_stack = ("--endpoint-url", moto_server, "--stack", name)
     assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
     created = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
     assert created.code == 0, created.err
     campaign_id = created.out.strip().splitlines()[-1]
+    assert [call[1]["action"] for call in fake.calls] == ["create"]  # rendered by the function
     dynamo, table = settings.clients.dynamodb, outputs["TableName"]
     campaign = records.load_campaign(dynamo, table, campaign_id)
     assert campaign.template.public_url == outputs["PublicUrl"]  # links point at the stack's public URL
-
-    fake = FakeLambda(function_settings(outputs, moto_server))
-    real_client = Clients.client
-    monkeypatch.setattr(Clients, "client",
-                        lambda self, service: fake if service == "lambda" else real_client(self, service))
+    fake.calls.clear()
 
     sent = cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3")
     assert sent.code == 0, sent.err
@@ -229,3 +242,235 @@ def test_the_campaign_send_sample_through_the_campaign_handler(cli, settings, tm
     unknown = campaign_handler.handler({"action": "send", "campaign": "20990101-ffffff"}, None)
     assert unknown["ok"] is False and "inconnue" in unknown["error"]
     assert campaign_handler.handler({"action": "drop"}, None)["ok"] is False
+
+
+# --- campaign create on a stack: the campaign function renders ------------------------------------------------
+
+class LosesTheFirstAnswer(FakeLambda):
+    """The function runs, then the connection drops before its answer arrives (once): the CLI asks again."""
+
+    def invoke(self, FunctionName: str, Payload: bytes, **kwargs):
+        from botocore.exceptions import ReadTimeoutError
+
+        answer = super().invoke(FunctionName, Payload, **kwargs)
+        if len(self.calls) == 1:
+            raise ReadTimeoutError(endpoint_url="https://lambda.eu-west-3.amazonaws.com")
+        return answer
+
+
+def _invitations(dynamo, table: str) -> list[str]:
+    """The campaigns' index, without the « place libérée » campaign a capacity adds to each invitation."""
+    return [item["SK"] for item in ddb.query(dynamo, table, keys.CAMPAIGNS) if not item.get("kind")]
+
+
+def _normalised(text: str, *ids: str) -> str:
+    for campaign_id in ids:
+        text = text.replace(campaign_id, "ID")
+    return text
+
+
+def test_create_on_a_stack_sends_the_files_text_and_prints_what_a_local_create_prints(
+        cli, settings, stack, moto_server, tmp_path, monkeypatch):
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli("lists", "import", "invites", people_file(tmp_path)).code == 0
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    local = cli("campaign", "create", "--post", SEED, "--list", "invites", "--campaign", EXAMPLE_CAMPAIGN)
+    assert local.code == 0, local.err
+
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    remote = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", EXAMPLE_CAMPAIGN)
+    assert remote.code == 0, remote.err
+    ((function, payload, _),) = fake.calls
+    assert function == outputs["CampaignFunctionName"]
+    assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
+    assert payload == {"action": "create", "list": "invites",
+                       "post": {"name": str(SEED), "text": SEED.read_text(encoding="utf-8")},
+                       "settings": {"name": str(EXAMPLE_CAMPAIGN),
+                                    "text": EXAMPLE_CAMPAIGN.read_text(encoding="utf-8")}}
+    local_id, remote_id = local.out.strip().splitlines()[-1], remote.out.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d{8}-[0-9a-f]{6}", remote_id)
+    assert _normalised(remote.out, remote_id) == _normalised(local.out, local_id)  # summary, next steps, id last
+    assert remote.err == local.err  # the same warnings
+    assert "Campagne créée pour la liste « invites » (3 abonnés)" in remote.out
+    stored = records.load_campaign(settings.clients.dynamodb, outputs["TableName"], remote_id)
+    assert stored.status == records.DRAFT and stored.post == SEED.name and "<html" in "".join(stored.template.html)
+    assert stored.template.public_url == outputs["PublicUrl"]  # the function's CONVIER_PUBLIC_URL
+    without_sender = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites")
+    assert f"Expéditeur : {outputs['SenderAddress']}" in without_sender.out  # the stack's SenderAddress
+
+
+def test_the_campaign_create_sample_is_what_the_cli_sends_and_the_handler_renders_it_once(
+        cli, settings, stack, moto_server, tmp_path, monkeypatch):
+    """events/campaign-create.json: the CLI's payload for the examples; through `handler` with a Lambda
+    context; the same request id twice (a retried invoke) makes one campaign."""
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    sample = json.loads((EVENTS / "campaign-create.json").read_text(encoding="utf-8"))
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    monkeypatch.chdir(ROOT)  # the paths as staff type them, from the checkout
+    made = cli(*on_stack, "campaign", "create", "--post", "examples/seed-journee-cloud-2023.md", "--list", "invites",
+               "--campaign", "examples/campagne-journee-cloud.yaml")
+    assert made.code == 0, made.err
+    sent = dict(fake.calls[0][1])
+    assert set(sample) == set(sent) and {k: v for k, v in sample.items() if k != "request_id"} == {
+        k: v for k, v in sent.items() if k != "request_id"}
+
+    for key, value in function_settings(outputs, moto_server).to_env().items():
+        monkeypatch.setenv(key, value)
+    context = types.SimpleNamespace(aws_request_id=str(uuid.uuid4()),
+                                    invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:f")
+    first = campaign_handler.handler(sample, context)
+    again = campaign_handler.handler(sample, context)
+    assert first["ok"] is True and again == first
+    assert set(first) == {"ok", "id", "list", "size", "subject", "sender", "when", "place", "parent", "segments",
+                          "warnings"}
+    assert (first["list"], first["size"], first["parent"]) == ("invites", 3, "")
+    dynamo, table = settings.clients.dynamodb, outputs["TableName"]
+    index = _invitations(dynamo, table)
+    assert index.count(first["id"]) == 1 and len(index) == 2  # the CLI's create, and the sample's (once)
+    # without a request id in the payload, the context's: a retried invoke keeps it
+    bare = {k: v for k, v in sample.items() if k != "request_id"}
+    assert campaign_handler.handler(bare, context)["id"] == campaign_handler.handler(bare, context)["id"] != first["id"]
+
+
+def test_an_answer_lost_on_the_way_is_asked_again_and_makes_one_campaign(cli, settings, stack, moto_server,
+                                                                          tmp_path, monkeypatch):
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    fake = LosesTheFirstAnswer(function_settings(outputs, moto_server))
+    real_client = Clients.client
+    monkeypatch.setattr(Clients, "client",
+                        lambda self, service: fake if service == "lambda" else real_client(self, service))
+    made = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
+    assert made.code == 0, made.err
+    assert len(fake.calls) == 2 and fake.calls[0][1] == fake.calls[1][1]  # the same request, the same id
+    campaign_id = made.out.strip().splitlines()[-1]
+    dynamo, table = settings.clients.dynamodb, outputs["TableName"]
+    assert _invitations(dynamo, table) == [campaign_id]
+    assert {item["campaign"] for item in ddb.query(dynamo, table, keys.CREATES)} == {campaign_id}
+
+
+def test_the_same_request_twice_at_once_makes_one_campaign(settings, stack, moto_server, tmp_path):
+    import threading
+
+    name, outputs = stack
+    function = function_settings(outputs, moto_server)
+    subscribers.ensure_list(settings.clients.dynamodb, outputs["TableName"], "invites")
+    event = {"action": "create", "list": "invites", "request_id": uuid.uuid4().hex,
+             "post": {"name": "billet.md", "text": SEED.read_text(encoding="utf-8")}}
+    start, answers = threading.Barrier(2), []
+
+    def create():
+        start.wait()
+        answers.append(campaign_handler.run(event, function, Clients(function)))
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a["ok"] for a in answers] == [True, True] and answers[0]["id"] == answers[1]["id"]
+    assert _invitations(settings.clients.dynamodb, outputs["TableName"]) == [answers[0]["id"]]
+
+
+def test_a_broken_post_or_campaign_file_on_a_stack_says_what_the_local_create_says(
+        cli, settings, stack, moto_server, tmp_path, monkeypatch):
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli("lists", "import", "invites", people_file(tmp_path)).code == 0
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    post = tmp_path / "billet.md"
+    post.write_text("---\ntitle: Journée\ndate: [2023-01-24\n---\nTexte.\n", encoding="utf-8")
+    chosen = tmp_path / "campagne.yaml"
+    chosen.write_text("subject: Invitation\nevent:\n  start: 2023-01-24 09:00:00 +01:00\n  salle: B\n",
+                      encoding="utf-8")
+    latin = tmp_path / "latin1.md"
+    latin.write_bytes("---\ntitle: Journée\n---\nÉté\n".encode("latin-1"))
+    cases = [("--post", post), ("--post", SEED, "--campaign", chosen), ("--post", latin),
+             ("--post", tmp_path / "absent.md")]
+    local = [cli("campaign", "create", "--list", "invites", *case) for case in cases]
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    remote = [cli(*on_stack, "campaign", "create", "--list", "invites", *case) for case in cases]
+    for here, there in zip(local, remote, strict=True):
+        assert there.code == here.code == 2, there.err
+        assert there.err == here.err and there.out == ""
+    assert f"{post}, ligne 3" in remote[0].err and f"{chosen}, ligne 4" in remote[1].err
+    assert "salle" in remote[1].err and "UTF-8" in remote[2].err
+    assert len(fake.calls) == 2  # the parse errors come from the function; unreadable files stop at the CLI
+    assert not _invitations(settings.clients.dynamodb, outputs["TableName"])
+
+
+def test_a_post_over_the_invoke_limit_is_refused_before_the_call(cli, stack, moto_server, tmp_path, monkeypatch):
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    big = tmp_path / "gros-billet.md"
+    big.write_text("---\ntitle: Un billet trop lourd\n---\n" + "é" * (3_200_000) + "\n", encoding="utf-8")
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    result = cli(*on_stack, "campaign", "create", "--post", big, "--list", "invites")
+    assert result.code == 2 and fake.calls == []
+    assert f"{big} : 6,1 Mo" in result.err and "au plus 6 Mo" in result.err
+
+
+def test_followup_create_on_a_stack_is_rendered_by_the_campaign_function(cli, settings, stack, moto_server,
+                                                                         tmp_path, monkeypatch):
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    parent = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", EXAMPLE_CAMPAIGN)
+    parent_id = parent.out.strip().splitlines()[-1]
+    message = tmp_path / "rappel.md"
+    message.write_text("---\nsubject: \"Rappel : {{ titre }}\"\nto: peut-être\n---\nRendez-vous à **{{ lieu }}**.\n",
+                       encoding="utf-8")
+    made = cli(*on_stack, "followup", "create", parent_id, "--message", message)
+    assert made.code == 0, made.err
+    payload = dict(fake.calls[-1][1])
+    assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
+    assert payload == {"action": "followup-create", "campaign": parent_id, "to": None, "subject": None,
+                       "kind": None, "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
+    followup_id = made.out.strip().splitlines()[-1]
+    assert made.out.startswith(f"Suivi créé pour l’invitation {parent_id} : peut-être (0 destinataires")
+    campaign = records.load_campaign(settings.clients.dynamodb, outputs["TableName"], followup_id)
+    assert (campaign.kind, campaign.parent, campaign.segments) == ("followup", parent_id, ("maybe",))
+    assert campaign.template.subject.startswith("Rappel : ") and "Station F" in "".join(campaign.template.html)
+    assert "n’a pas encore été envoyée" in made.err  # the function's warning, printed as locally
+    message.write_text("---\nto: [peut-être\n---\nTexte\n", encoding="utf-8")
+    broken = cli(*on_stack, "followup", "create", parent_id, "--message", message)
+    assert broken.code == 2 and f"{message}, ligne 2 : en-tête YAML illisible" in broken.err
+
+
+def test_the_campaign_function_may_make_every_call_a_create_makes(settings, stack, moto_server):
+    """The AWS calls of a create through the real handler (botocore's hooks see each one), against the
+    template's statements for the campaign function's role."""
+    from convier.settings import _session_unlocked
+
+    name, outputs = stack
+    function = function_settings(outputs, moto_server)
+    subscribers.ensure_list(settings.clients.dynamodb, outputs["TableName"], "invites")
+    Clients(function).ses.create_email_identity(EmailIdentity="numerique.gouv.fr")  # the stack's own, verified
+    calls = []
+
+    def seen(model, **kwargs):
+        calls.append(f"{model.service_model.signing_name}:{model.name}")
+
+    session = _session_unlocked()
+    session.events.register("before-call", seen)
+    try:
+        event = {"action": "create", "list": "invites", "request_id": uuid.uuid4().hex,
+                 "post": {"name": str(SEED), "text": SEED.read_text(encoding="utf-8")},
+                 "settings": {"name": str(SEED_CAMPAIGN), "text": SEED_CAMPAIGN.read_text(encoding="utf-8")}}
+        assert campaign_handler.run(event, function, Clients(function))["ok"] is True
+    finally:
+        session.events.unregister("before-call", seen)
+    template = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
+    statements = [st for policy in template["CampaignFunction"]["Properties"]["Policies"]
+                  for st in policy["Statement"]]
+    statements += [st for res in template.values() if res["Type"] == "AWS::IAM::Policy"
+                   and {"Ref": "CampaignFunctionRole"} in res["Properties"]["Roles"]
+                   for st in res["Properties"]["PolicyDocument"]["Statement"]]
+    allowed = {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    assert {"dynamodb:PutItem", "ses:GetEmailIdentity"} <= set(calls)
+    assert set(calls) <= allowed, set(calls) - allowed

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from convier.domain.dates import decimal, number, short_moment
-from convier.errors import InputError
+from convier.errors import InputError, Notice
 from convier.services import campaigns
 from convier.services.lifecycle import STATUS_FR
 from convier.store import records
@@ -36,24 +36,44 @@ def cmd_create(args, console, err) -> int:
     from convier.cli.target import sender_preparer
 
     settings, clients = _resolve(args)
-    campaign, size = campaigns.create_campaign(clients, settings, post_path=args.post, list_name=args.list,
-                                               campaign_file=args.campaign, prepare_sender=sender_preparer(settings))
-    console.print(f"Campagne créée pour la liste « {campaign.list_name} » ({number(size)} abonnés)")
-    console.print(f"  Objet : {campaign.template.subject}")
-    console.print(f"  Expéditeur : {campaign.template.sender}")
-    console.print(f"  Événement : {campaign.event.get('when') or 'sans date'}"
-                  + (f", {campaign.event.get('place')}" if campaign.event.get("place") else ""))
-    return print_next_steps(campaign, console, err)
+    if settings.campaign_function:  # a stack: the campaign function renders and stores; the files travel as text
+        from convier.inputs.campaignfile import read_campaign_text
+        from convier.inputs.post import read_post_text
+
+        payload = {"action": "create", "list": args.list,
+                   "post": {"name": str(Path(args.post)), "text": read_post_text(args.post)}}
+        if args.campaign:
+            payload["settings"] = {"name": str(Path(args.campaign)), "text": read_campaign_text(args.campaign)}
+        made = invoke_create(clients, settings, payload, what=args.post)
+    else:
+        campaign, size = campaigns.create_campaign(clients, settings, post_path=args.post, list_name=args.list,
+                                                   campaign_file=args.campaign,
+                                                   prepare_sender=sender_preparer(settings))
+        made = campaigns.summary(campaign, size)
+    console.print(f"Campagne créée pour la liste « {made['list']} » ({number(made['size'])} abonnés)")
+    console.print(f"  Objet : {made['subject']}")
+    console.print(f"  Expéditeur : {made['sender']}")
+    console.print(f"  Événement : {made['when'] or 'sans date'}" + (f", {made['place']}" if made["place"] else ""))
+    return print_next_steps(made, console, err)
 
 
-def print_next_steps(campaign, console, err) -> int:
-    """After a create: the renderer's warnings, what to do next, and the id alone on the last line."""
-    for warning in campaign.warnings:
-        err.print(f"[yellow]attention[/] : {warning}")
-    console.print(f"Aperçu : convier campaign test {campaign.id} --to vous@exemple.gouv.fr ; "
-                  f"envoi : convier campaign send {campaign.id}")
-    console.print(campaign.id)
+def print_next_steps(made: dict, console, err) -> int:
+    """After a create (`campaigns.summary`): the renderer's warnings, what to do next, the id alone on the last
+    line."""
+    for warning in made["warnings"]:
+        err.print(f"[yellow]attention[/] : {Notice.from_value(warning)}")
+    console.print(f"Aperçu : convier campaign test {made['id']} --to vous@exemple.gouv.fr ; "
+                  f"envoi : convier campaign send {made['id']}")
+    console.print(made["id"])
     return 0
+
+
+def invoke_create(clients, settings, payload: dict, *, what: str) -> dict:
+    """A create by the campaign function, under a request id of its own: an answer lost on the way (connection
+    cut, timeout) is asked again with the same id, which gets the campaign the first attempt made."""
+    import uuid
+
+    return _invoke(clients, settings, {**payload, "request_id": uuid.uuid4().hex}, what=what, attempts=3)
 
 
 def cmd_test(args, console, err) -> int:
@@ -255,13 +275,44 @@ def _await_wave(clients, settings, campaign_id, progress, task, *, sleep=None, n
         (sleep or time.sleep)(min(5.0, decision.wait))
 
 
-def _invoke(clients, settings, payload: dict) -> dict:
-    response = clients.client("lambda").invoke(FunctionName=settings.campaign_function,
-                                               Payload=json.dumps(payload).encode())
+INVOKE_LIMIT = 6 * 1024 * 1024  # bytes: a synchronous Lambda invoke's payload, at most (request and answer)
+
+
+def _invoke(clients, settings, payload: dict, *, what: str = "", attempts: int = 1) -> dict:
+    """The campaign function, synchronously; its French error as an InputError. `attempts` > 1 only for a
+    payload whose `request_id` makes a repeat harmless (the answer may be lost after the work is done)."""
+    from botocore.exceptions import ClientError, HTTPClientError  # HTTPClientError: timeout, connection closed
+    from botocore.exceptions import ConnectionError as Unreachable
+
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    if len(body) > INVOKE_LIMIT:
+        raise InputError(_too_large(what, len(body)))
+    lam = clients.client("lambda")
+    for attempt in range(1, attempts + 1):
+        try:
+            response = lam.invoke(FunctionName=settings.campaign_function, Payload=body)
+            break
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "RequestTooLargeException":
+                raise InputError(_too_large(what, len(body))) from None
+            raise
+        except (Unreachable, HTTPClientError):  # the answer is lost: the same request again, under the same id
+            if attempt == attempts:
+                raise
+            time.sleep(attempt)
     result = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):  # an exception in the function (its message and type, not a traceback)
+        raise InputError(f"la fonction de campagne a échoué ({result.get('errorType', '?')} : "
+                         f"{result.get('errorMessage', '')}) ; voir son journal CloudWatch")
     if not result.get("ok"):
         raise InputError(result.get("error") or f"la fonction de campagne a échoué : {result}")
     return result
+
+
+def _too_large(what: str, size: int) -> str:
+    mb = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+    return (f"{what or 'la demande'} : {mb} Mo à transmettre à la fonction de campagne, qui en reçoit au plus 6 Mo "
+            "(limite d’un appel Lambda) ; allégez le billet (images en ligne plutôt qu’intégrées, par exemple)")
 
 
 def status_table(st: campaigns.Status) -> Table:

@@ -6,25 +6,39 @@ from convier.services import followups
 
 
 def cmd_create(args, console, err) -> int:
+    from convier.cli.campaign import invoke_create
     from convier.cli.target import resolve
 
     settings, clients = resolve(args)
+    if settings.campaign_function:  # a stack: rendered by the campaign function from the message file's text
+        payload = {"action": "followup-create", "campaign": args.parent, "to": args.to, "subject": args.subject,
+                   "kind": args.kind}
+        if args.message:
+            payload["message"] = {"name": args.message, "text": followups.read_message_text(args.message)}
+        return print_summary(invoke_create(clients, settings, payload, what=args.message or ""), console, err)
     campaign = followups.create_followup(clients, settings, args.parent, to=args.to, message_file=args.message,
                                          subject=args.subject, kind=args.kind)
     return print_created(campaign, clients, settings, console, err)
 
 
 def print_created(campaign, clients, settings, console, err) -> int:
-    """A follow-up made: who it goes to, its subject, the next steps, its id alone on the last line."""
+    """A follow-up made here: its summary (campaigns.summary), printed as print_summary does."""
+    from convier.services import campaigns
+
+    made = campaigns.summary(campaign, followups.audience_size(clients, settings, campaign))
+    return print_summary(made, console, err)
+
+
+def print_summary(made: dict, console, err) -> int:
+    """A follow-up made, here or by the campaign function: who it goes to, its subject, the next steps, its id
+    alone on the last line."""
+    from convier.cli.campaign import print_next_steps
     from convier.domain.segments import segments_fr
 
-    size = followups.audience_size(clients, settings, campaign)
-    console.print(f"Suivi créé pour l’invitation {campaign.parent} : {segments_fr(campaign.segments)} "
-                  f"({size} destinataires à ce jour, désinscrits et adresses supprimées exclus à l’envoi)")
-    console.print(f"  Objet : {campaign.template.subject}")
-    from convier.cli.campaign import print_next_steps
-
-    return print_next_steps(campaign, console, err)
+    console.print(f"Suivi créé pour l’invitation {made['parent']} : {segments_fr(tuple(made['segments']))} "
+                  f"({made['size']} destinataires à ce jour, désinscrits et adresses supprimées exclus à l’envoi)")
+    console.print(f"  Objet : {made['subject']}")
+    return print_next_steps(made, console, err)
 
 
 def cmd_text(args, console, err) -> int:

@@ -15,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from convier.aws.resources import ensure_resources
+from convier.aws.resources import ensure_resources, sender_preparer  # noqa: F401 (the CLI's commands)
 from convier.errors import InputError
 from convier.local import embedded, linkserver
 from convier.settings import DEFAULT_REGION, Clients, Settings, default_home
@@ -183,12 +183,3 @@ def local_erasers(settings: Settings) -> dict:
         erasers[("historique du serveur local", "requête", "réécrite(s) ou retirée(s)")] = lambda address, sid: (
             embedded.scrub_recording(settings.home, address, sid))
     return erasers
-
-
-def sender_preparer(settings: Settings):
-    """On the embedded default and any `--endpoint-url` (an emulator, a stack deployed on one included), a
-    campaign's sender identity is created on the spot; on AWS it must already be verified in SES, so nothing
-    is handed in and the service checks it."""
-    from convier.aws.resources import ensure_sender_identity
-
-    return ensure_sender_identity if settings.endpoint_url else None

@@ -232,12 +232,16 @@ def campaign_from_dict(data: dict, source="<campagne>") -> CampaignSettings:
 def read_campaign(path: str | Path | None) -> CampaignSettings:
     if path is None:
         return CampaignSettings()
+    return parse_campaign(read_campaign_text(path), str(Path(path)))
+
+
+def read_campaign_text(path: str | Path) -> str:
+    """A campaign file's text, or the French error naming it (`--stack` sends this text to the function)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise os_error(path, exc) from None
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1
         raise InputError(f"{path}, ligne {line} : le fichier n’est pas en UTF-8 (enregistrez-le en UTF-8)") from None
-    return parse_campaign(text, str(path))

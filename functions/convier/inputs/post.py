@@ -228,12 +228,18 @@ def parse_post(text: str, source: str = "<billet>") -> Post:
 
 
 def read_post(path: str | Path) -> Post:
+    return parse_post(read_post_text(path), str(Path(path)))
+
+
+def read_post_text(path: str | Path) -> str:
+    """A post file's text; a missing or non-UTF-8 file is refused here, naming it (its line for bad bytes).
+    `--stack` reads it this way on the workstation and hands the text to the campaign function."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise PostError(str(os_error(path, exc))) from None
-    return parse_post(decode_post(raw, str(path)), str(path))
+    return decode_post(raw, str(path))
 
 
 def decode_post(raw: bytes, source: str) -> str:

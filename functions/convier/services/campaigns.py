@@ -26,7 +26,6 @@ def new_campaign_id(today: dt.date | None = None) -> str:
 
 
 def create_campaign(clients, settings, *, post_path: str, list_name: str, campaign_file: str | None = None,
-                    campaign_id: str | None = None,
                     prepare_sender: Callable[[object, str], object] | None = None) -> tuple[records.Campaign, int]:
     """Renders once and stores the parts; returns the campaign and the list's size.
 
@@ -34,23 +33,70 @@ def create_campaign(clients, settings, *, post_path: str, list_name: str, campai
     CLI hands in for the embedded default and `--endpoint-url`, creates it there instead.
     """
     from convier.inputs.campaignfile import read_campaign
-    from convier.inputs.post import read_post
+    from convier.inputs.post import read_post_text
 
-    _require_list(clients, settings, list_name)
-    post = read_post(post_path)
-    return _create(clients, settings, post, read_campaign(campaign_file), list_name=list_name,
-                   post_name=Path(post_path).name, campaign_id=campaign_id, prepare_sender=prepare_sender,
-                   post_text=Path(post_path).read_text(encoding="utf-8-sig"))
+    return create_from_text(clients, settings, post_text=read_post_text(post_path), post_name=str(Path(post_path)),
+                            list_name=list_name, campaign_settings=read_campaign(campaign_file),
+                            prepare_sender=prepare_sender)
 
 
 def create_from_text(clients, settings, *, post_text: str, post_name: str, list_name: str, campaign_settings,
-                     prepare_sender: Callable[[object, str], object] | None = None) -> tuple[records.Campaign, int]:
-    """`create_campaign` for a post given as text and settings given as values (the console's form)."""
+                     prepare_sender: Callable[[object, str], object] | None = None,
+                     request: str = "") -> tuple[records.Campaign, int]:
+    """`create_campaign` for a post given as text and settings given as values (the console's form, the
+    campaign function). `post_name` names the post in errors as the CLI does (the path staff typed); the
+    campaign keeps its last part. With `request`, the same request made again answers the first campaign."""
     from convier.inputs.post import parse_post
 
     _require_list(clients, settings, list_name)
-    return _create(clients, settings, parse_post(post_text, post_name), campaign_settings, list_name=list_name,
-                   post_name=post_name, prepare_sender=prepare_sender, post_text=post_text)
+    post = parse_post(post_text, post_name)
+    campaign = once(clients, settings, request, lambda campaign_id: _create(
+        clients, settings, post, campaign_settings, list_name=list_name, post_name=_last_part(post_name),
+        campaign_id=campaign_id, prepare_sender=prepare_sender, post_text=post_text))
+    return campaign, list_size(clients, settings, list_name)
+
+
+def _last_part(path: str) -> str:
+    """The file name of a path typed on any workstation (« / » or « \\ »)."""
+    return path.replace("\\", "/").rstrip("/").rpartition("/")[2] or path
+
+
+def list_size(clients, settings, list_name: str) -> int:
+    return sum(subscribers.count_by_status(clients.dynamodb, settings.table, list_name).values())
+
+
+def once(clients, settings, request: str,
+         create: Callable[[str | None], records.Campaign]) -> records.Campaign:
+    """`create(campaign_id)` once per request: a request made again (an invoke retried after a lost answer)
+    gets the campaign the first one stored, never a second one. Without `request`, `create(None)`."""
+    if not request:
+        return create(None)
+    if len(request) > 200 or not request.isprintable():
+        raise InputError("request_id : 200 caractères imprimables au plus")
+    dynamo, table = clients.dynamodb, settings.table
+    campaign_id = records.claim_create(dynamo, table, request, new_campaign_id())
+    found = records.load_campaign(dynamo, table, campaign_id, parts=False)
+    if found is not None:
+        return found
+    try:
+        return create(campaign_id)
+    except dynamo.exceptions.ConditionalCheckFailedException:  # both attempts ran at once: the first one stored it
+        found = records.load_campaign(dynamo, table, campaign_id, parts=False)
+        if found is None:
+            raise
+        return found
+
+
+def summary(campaign: records.Campaign, size: int) -> dict:
+    """What a create says, wherever it ran (the CLI locally, the campaign function on a stack): plain values
+    that the CLI prints the same way and that travel as JSON."""
+    from convier.errors import Notice
+
+    return {"id": campaign.id, "list": campaign.list_name, "size": size, "subject": campaign.template.subject,
+            "sender": campaign.template.sender, "when": campaign.event.get("when") or "",
+            "place": campaign.event.get("place") or "", "parent": campaign.parent,
+            "segments": list(campaign.segments),
+            "warnings": [Notice.from_value(w).to_dict() for w in campaign.warnings]}
 
 
 def _require_list(clients, settings, list_name: str) -> None:
@@ -59,8 +105,7 @@ def _require_list(clients, settings, list_name: str) -> None:
 
 
 def _create(clients, settings, post, campaign_settings, *, list_name: str, post_name: str,
-            campaign_id: str | None = None, prepare_sender=None,
-            post_text: str = "") -> tuple[records.Campaign, int]:
+            campaign_id: str | None = None, prepare_sender=None, post_text: str = "") -> records.Campaign:
     dynamo, table = clients.dynamodb, settings.table
     campaign = render_campaign(clients, settings, post, campaign_settings, campaign_id=campaign_id or new_campaign_id(),
                                list_name=list_name, post_name=post_name, post_text=post_text,
@@ -74,8 +119,7 @@ def _create(clients, settings, post, campaign_settings, *, list_name: str, post_
         from convier.services.followups import ensure_promotion
 
         ensure_promotion(clients, settings, campaign)
-    counts = subscribers.count_by_status(dynamo, table, list_name)
-    return campaign, sum(counts.values())
+    return campaign
 
 
 def save_source(clients, settings, campaign_id: str, *, post_text: str, post_name: str, post_source: str,

@@ -82,14 +82,23 @@ def preset_text(name: str) -> str:
 
 def read_message(path: str) -> tuple[dict, str]:
     """A message file: markdown, optionally with a front matter (subject, to); French errors naming the file."""
+    return parse_message(read_message_text(path), path)
+
+
+def read_message_text(path: str) -> str:
+    """The message file's text (`--stack` reads it on the workstation and sends the text to the function)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path} : fichier introuvable") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} : le fichier n’est pas en UTF-8 (octet {exc.start})") from None
     except OSError as exc:
         raise InputError(f"{path} : lecture impossible ({exc.strerror})") from None
+
+
+def parse_message(text: str, path: str) -> tuple[dict, str]:
+    """A message file's text: its front matter and its body, errors naming `path` as the file."""
     meta, body = _split_front_matter(text, path)
     if not body.strip():
         raise InputError(f"{path} : le message est vide")
@@ -143,12 +152,13 @@ def invitation_of(clients, settings, campaign_id: str) -> records.Campaign:
 def create_followup(clients, settings, parent_id: str, *, to: str | None = None, message_file: str | None = None,
                     message: str | None = None, subject: str | None = None, kind: str | None = None,
                     campaign_kind: str = records.FOLLOWUP, ics: str | None = None,
-                    campaign_id: str | None = None) -> records.Campaign:
+                    campaign_id: str | None = None, message_source: str | None = None) -> records.Campaign:
     """Renders and stores a follow-up of `parent_id` (status draft); send it as any campaign.
 
     `kind` is a ready-made follow-up (PRESETS) whose subject, segments and text apply unless given;
-    `message_file` (markdown) or `message` is the text; `to` the segments ("confirmés,peut-être")."""
-
+    `message_file` (markdown) or `message` is the text; `to` the segments ("confirmés,peut-être").
+    `message` with `message_source` is a message file's text (front matter included) read elsewhere: the
+    campaign function gets it so from `convier --stack`."""
     parent = invitation_of(clients, settings, parent_id)
     campaign_kind = CAMPAIGN_KIND.get(kind or "", campaign_kind)
     if cancelled_at(parent) and campaign_kind != records.CANCELLATION:
@@ -159,6 +169,9 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
     if message_file:
         meta, text = read_message(message_file)
         where = message_file
+    elif message is not None and message_source:
+        meta, text = parse_message(message, message_source)
+        where = message_source
     elif message is not None:
         text = message
     elif chosen:

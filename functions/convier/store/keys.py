@@ -18,6 +18,7 @@
 | `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
 | `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
 | `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
+| `CREATES`          | `{request id}`    | the campaign a create request made (a retried request finds it)|
 
 A subscriber id (`sid`) is a keyed hash of the normalised address (domain.ids): keys never hold an address.
 Standard library only: every runtime imports this.
@@ -37,6 +38,7 @@ SEND = "SEND#"
 RSVP = "RSVP#"
 AUDIT = "AUDIT#"
 SIGNIN = "SIGNIN"
+CREATES = "CREATES"
 PARTS = "PARTS"
 SOURCE = "SOURCE"
 COUNTERS = "COUNTERS"
@@ -128,3 +130,8 @@ def signin_key(digest: str) -> tuple[str, str]:
 
 def schedule_key(campaign_id: str) -> tuple[str, str]:
     return SCHEDULES, campaign_id
+
+
+def create_request_key(request: str) -> tuple[str, str]:
+    """A create request (the campaign function's `request_id`): the id of the campaign it made."""
+    return CREATES, request

@@ -213,6 +213,19 @@ def put_campaign(client, table: str, campaign: Campaign) -> None:
     client.put_item(TableName=table, Item=ddb.to_item(meta), ConditionExpression="attribute_not_exists(PK)")
 
 
+def claim_create(client, table: str, request: str, campaign_id: str) -> str:
+    """The id of the campaign a create request makes: `campaign_id` the first time (conditional write), the
+    first attempt's own when the same request comes again (a retried invoke)."""
+    pk, sk = keys.create_request_key(request)
+    try:
+        client.put_item(TableName=table, Item=ddb.to_item({"PK": pk, "SK": sk, "campaign": campaign_id,
+                                                           "at": now_iso()}),
+                        ConditionExpression="attribute_not_exists(PK)")
+        return campaign_id
+    except client.exceptions.ConditionalCheckFailedException:
+        return ddb.get(client, table, pk, sk, projection="campaign")["campaign"]
+
+
 def load_campaign(client, table: str, campaign_id: str, *, parts: bool = True) -> Campaign | None:
     """The campaign; with parts=False only META is read (pages, status: the template has no HTML or text)."""
     if not parts:
