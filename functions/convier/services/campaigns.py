@@ -461,6 +461,8 @@ class Status:
 
             until = paris(dt.datetime.fromisoformat(c.wave_until))
             return f"première vague : en attente des retours SES jusqu’à {until:%H:%M}"
+        if (c.event or {}).get("cancelled_at") and c.kind == records.INVITATION:
+            return "événement annulé : les pages de réponse le disent, l’Annulation est un suivi"
         if c.status == records.DRAFT and c.schedule_error:  # services.schedules.fire: why it did not go out
             return c.schedule_error
         if c.status == records.DRAFT and c.scheduled_at:
