@@ -409,3 +409,12 @@ def test_reserved_concurrency_is_optional_and_off_by_default(source, resources):
         "Fn::If": ["HasWebReservedConcurrency", {"Ref": "WebReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
     for name in ("SendFunction", "CampaignFunction", "FeedbackFunction"):
         assert "ReservedConcurrentExecutions" not in resources[name]["Properties"], name
+
+
+def test_the_campaign_function_renders_but_may_neither_send_nor_make_identities(resources):
+    """On a stack it renders every campaign: it reads its sender's identity; it sends nothing itself."""
+    ses = {a for st in statements(resources, "CampaignFunction") for a in actions_of(st) if a.startswith("ses:")}
+    assert ses == {"ses:GetAccount", "ses:GetEmailIdentity"}
+    variables = resources["CampaignFunction"]["Properties"]["Environment"]["Variables"]
+    assert "HttpApi" in json.dumps(variables["CONVIER_PUBLIC_URL"])  # its links: the PublicUrl output's value
+    assert "bench/stack_create.py" in (ROOT / "template.yaml").read_text()  # its memory, measured
