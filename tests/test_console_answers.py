@@ -99,3 +99,24 @@ def test_answers_by_segment_and_the_capacity_change_that_tells_the_promoted(cli,
     assert not any("agent0" in str(e) for e in entries)
     journal = console.get("/console/journal")
     assert "<td>capacité modifiée</td>" in journal.body
+
+
+def test_a_long_segment_is_shown_page_by_page(cli, settings, tmp_path, monkeypatch):
+    from convier.handlers.console import answers as answers_pages
+
+    monkeypatch.setattr(answers_pages, "PER_PAGE", 4)  # 6 guests: two pages
+    invitation = sent_campaign(cli, tmp_path, people(6))
+    console = local_console(settings)
+    first = console.get(f"/console/campagnes/{invitation}/reponses")
+    assert first.status == 200 and "1 à 4 sur 6 · page 1 sur 2" in first.body
+    assert len([r for r in rows_of(first.body) if "@exemple" in r]) == 4
+    assert f'href="/console/campagnes/{invitation}/reponses?page=2">Page suivante' in first.body
+    second = console.get(f"/console/campagnes/{invitation}/reponses?page=2")
+    assert "5 à 6 sur 6 · page 2 sur 2" in second.body and "Page suivante" not in second.body
+    assert len([r for r in rows_of(second.body) if "@exemple" in r]) == 2
+    shown = {m for page in (first, second) for m in re.findall(r"agent0\d@exemple.gouv.fr", page.body)}
+    assert len(shown) == 6  # everyone once
+    assert console.get(f"/console/campagnes/{invitation}/reponses?page=3").status == 400
+    assert console.get(f"/console/campagnes/{invitation}/reponses?page=zéro").status == 400
+    none = console.get(f"/console/campagnes/{invitation}/reponses?segment=none&page=2")
+    assert none.status == 200 and "page 2 sur 2" in none.body and 'reponses?segment=none&amp;page=1' in none.body

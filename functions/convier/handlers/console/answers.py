@@ -16,6 +16,8 @@ from convier.services import answers
 from convier.store import records
 from convier.web.auth import ENVOI, Staff
 
+PER_PAGE = 100  # people a page shows (a 10,000-guest invitation: 100 pages; the export has everyone)
+
 
 def places_of(text: str) -> int:
     """The capacity field: a whole number of places (spaces between thousands allowed)."""
@@ -40,12 +42,22 @@ def register(kit: Kit) -> None:
             raise InputError(f"segment inconnu : « {segment} » (attendus : {', '.join(SEGMENTS)})")
         return segment
 
+    def page_asked() -> int:
+        given = kit.query("page") or "1"
+        if not given.isdigit() or int(given) < 1:
+            raise InputError(f"page « {given} » : un numéro de page (1, 2, …) est attendu")
+        return int(given)
+
     def answers_page(who: Staff, view: answers.Answers, segment: str = "", status: int = 200, error: str = "",
-                     places: str = "") -> Response:
+                     places: str = "", page: int = 1) -> Response:
+        everyone = view.segment(segment) if segment else view.people
+        pages = max(1, -(-len(everyone) // PER_PAGE))
+        if page > pages:
+            return bad_request(who, f"page {page} : il n’y en a que {pages}")
         return kit.page("answers.html.j2", who, status=status, section="campagnes", view=view,
-                        campaign=view.campaign, segment=segment, counts=view.counts,
-                        people=view.segment(segment) if segment else list(view.people),
-                        error=error, places=places, done=kit.query("fait"))
+                        campaign=view.campaign, segment=segment, counts=view.counts, total=len(everyone),
+                        people=everyone[(page - 1) * PER_PAGE:page * PER_PAGE], first=(page - 1) * PER_PAGE,
+                        page=page, pages=pages, error=error, places=places, done=kit.query("fait"))
 
     def bad_request(who: Staff, message: str) -> Response:
         return kit.page("error.html.j2", who, status=400, code=400, reason=message)
@@ -54,13 +66,13 @@ def register(kit: Kit) -> None:
     def answers_show(campaign_id: str):
         who = kit.current()
         try:
-            segment = segment_asked()
+            segment, page = segment_asked(), page_asked()
         except InputError as exc:
             return bad_request(who, str(exc))
         view = view_of(campaign_id)
         if view.campaign.id != campaign_id:  # a follow-up's id: its invitation's answers
             return kit.redirect(f"{base}/campagnes/{quote(view.campaign.id)}/reponses")
-        return answers_page(who, view, segment)
+        return answers_page(who, view, segment, page=page)
 
     @app.get(f"{base}/campagnes/<campaign_id>/reponses/export.csv")
     def answers_export(campaign_id: str):
