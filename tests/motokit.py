@@ -1,4 +1,8 @@
-"""A moto server in its own process, for the fixtures (shared by conftest and modules that need another kind)."""
+"""A moto server in its own process, for the fixtures (shared by conftest and modules that need another kind).
+
+It runs with the embedded default's patch (local/motopatch.py): moto's own TransactWriteItems copies the whole
+table once per action, and puts that copy back when cancelled; the product writes with transactions.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import sys
 _SERVER = r"""
 import logging, sys
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from convier.local.motopatch import serialise_dynamodb
+serialise_dynamodb()  # as the embedded default's server: isolated transactions that never copy a table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app),

@@ -50,7 +50,8 @@ def test_a_header_only_or_all_rejected_file_exits_1_and_creates_no_list(cli, set
 
 
 class FailingAfter:
-    """The real client, whose batch writes fail after `allowed` calls (a throttled or lost connection)."""
+    """The real client, whose writes of new subscribers (transactions) fail after `allowed` calls (a throttled or
+    lost connection)."""
 
     def __init__(self, client, allowed: int):
         self._client, self._left = client, allowed
@@ -58,13 +59,13 @@ class FailingAfter:
     def __getattr__(self, name):
         return getattr(self._client, name)
 
-    def batch_write_item(self, **kwargs):
+    def transact_write_items(self, **kwargs):
         if self._left <= 0:
             from botocore.exceptions import EndpointConnectionError
 
             raise EndpointConnectionError(endpoint_url="http://moto")
         self._left -= 1
-        return self._client.batch_write_item(**kwargs)
+        return self._client.transact_write_items(**kwargs)
 
 
 def test_an_interrupted_import_says_what_it_wrote_and_a_rerun_completes_it(settings, tmp_path):

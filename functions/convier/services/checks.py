@@ -151,7 +151,13 @@ def _verified_identities(ses) -> set[str] | None:
 
 def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bool = False
                 ) -> tuple[Audience, list[str]]:
-    """The audience split by reason; with `addresses`, the reachable addresses too (sandbox check)."""
+    """The audience split by reason; with `addresses`, the reachable addresses too (sandbox check).
+
+    An invitation never sent, addresses not wanted (the usual « Vérifier et envoyer »): from the list's kept
+    counts, whatever its size (`_audience_counted`). Otherwise the list is read: a follow-up's segment, the
+    send records of a campaign sent already, the sandbox's addresses are per recipient."""
+    if not campaign.parent and not campaign.audience and not addresses:
+        return _audience_counted(dynamo, table, campaign.list_name), []
     suppressed = subscribers.suppressions(dynamo, table)
     done = set() if not campaign.audience else {
         sid for sid, rec in records.send_records(dynamo, table, campaign.id).items() if rec["state"] != records.FAILED}
@@ -180,6 +186,22 @@ def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bo
     meta = subscribers.list_meta(dynamo, table, campaign.list_name) or {}
     duplicates = int((meta.get("last_import") or {}).get("duplicated") or 0)
     return Audience(duplicates=duplicates, **counts), reachable
+
+
+def _audience_counted(dynamo, table: str, list_name: str) -> Audience:
+    """The same Audience as reading the list, for a campaign with no send record: the list's counts by status
+    (one batch read), and among the suppressed addresses (a partition of its own, small) those still
+    subscribed here (one batch read of just those entries)."""
+    meta, counts = subscribers.list_states(dynamo, table, [list_name]).get(list_name, ({}, {}))
+    suppressed = subscribers.suppressions(dynamo, table)
+    wanted = [keys.subscriber_key(list_name, sid) for sid in suppressed]
+    entries = ddb.batch_get(dynamo, table, wanted, projection="status") if wanted else {}
+    still = sum(1 for item in entries.values() if item.get("status", subscribers.SUBSCRIBED)
+                not in ("unsubscribed", "bounced", "complained"))
+    duplicates = int((meta.get("last_import") or {}).get("duplicated") or 0)
+    return Audience(listed=sum(counts.values()), unsubscribed=counts.get("unsubscribed", 0),
+                    bounced=counts.get("bounced", 0), complained=counts.get("complained", 0), suppressed=still,
+                    already=0, duplicates=duplicates)
 
 
 def other_campaigns(dynamo, table: str, campaign: records.Campaign) -> list[OtherCampaign]:

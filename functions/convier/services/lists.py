@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -81,7 +80,6 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
     suppressed = subscribers.suppressions(ddb_client, table)
     stamp = subscribers.now_iso()
     new_items, updates = [], []
-    statuses = Counter(s.status for s in existing.values())
     for row in parsed.rows:
         sid = subscriber_id(row.email, id_key)
         old = existing.get(sid)
@@ -94,12 +92,8 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             sub = Subscriber(sid=sid, email=row.email, first_name=row.first_name, last_name=row.last_name,
                              attributes=row.attributes, status=status, consent_source=source,
                              consent_at=stamp, list_name=list_name)
-            # the membership first: an interrupted write may leave one without its subscriber (harmless, put
-            # again by the rerun), never a subscriber the membership index cannot find
-            new_items.append(subscribers.membership_item(list_name, sid))
             new_items.append(sub.to_item(created_at=stamp, updated_at=stamp,
                                          history=[{"status": status, "at": stamp, "reason": source}]))
-            statuses[status] += 1
             report.added += 1
             continue
         if old.status != SUBSCRIBED:
@@ -111,20 +105,25 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
             updates.append(merged)
             report.updated += 1
     if progress:
-        progress(total=len(new_items) // 2 + len(updates))
-    chunks = [new_items[start:start + CHUNK] for start in range(0, len(new_items), CHUNK)]
+        progress(total=len(new_items) + len(updates))
+    chunks = _transactions(new_items)
     done = {"added": 0, "updated": 0}
 
-    def write(chunk):
-        written = ddb.batch_write(ddb_client, table, chunk)
-        done["added"] += written // 2
-        return written
+    def write(numbered):
+        # each subscriber with its membership entry and the list's counts, in one transaction (a shard of the
+        # counts per writer): the counts never drift from the items, an interrupted import leaves none half-made
+        index, chunk = numbered
+        present = subscribers.add_new(ddb_client, table, list_name, chunk, shard=index % subscribers.COUNT_SHARDS)
+        done["added"] += len(chunk) - len(present)
+        return len(chunk), len(present)
 
     try:
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # the client is thread-safe; the server is parallel
-            for written in pool.map(write, chunks):
+            for written, present in pool.map(write, enumerate(chunks)):
+                report.added -= present  # added meanwhile by another import: there already, left as they were
+                report.unchanged += present
                 if progress:
-                    progress(advance=written // 2)
+                    progress(advance=written)
         for sub in updates:
             _update(ddb_client, table, sub, stamp)
             done["updated"] += 1
@@ -133,11 +132,31 @@ def import_rows(ddb_client, table: str, list_name: str, parsed: ListFile, id_key
     except (BotoCoreError, ClientError, RuntimeError) as exc:
         raise ImportInterrupted(_interrupted(ddb_client, table, list_name, parsed, done, len(existing),
                                              len(updates), exc)) from None
-    subscribers.update_list_meta(ddb_client, table, list_name, updated_at=stamp, counts=dict(statuses),
-                           last_import={"source": source, "at": stamp, "added": report.added,
-                                        "updated": report.updated, "unchanged": report.unchanged,
-                                        "duplicated": report.duplicated, "rejected": report.rejected})
+    subscribers.update_list_meta(ddb_client, table, list_name, updated_at=stamp,
+                                 last_import={"source": source, "at": stamp, "added": report.added,
+                                              "updated": report.updated, "unchanged": report.unchanged,
+                                              "duplicated": report.duplicated, "rejected": report.rejected})
     return report
+
+
+def _transactions(items: list[dict]) -> list[list[dict]]:
+    """New subscribers in groups one transaction holds: each with its membership entry, plus the counts'
+    update (at most 100 actions), under DynamoDB's 4 MB a transaction (an item's size estimated high)."""
+    import json
+
+    most = (subscribers.TRANSACTION_ITEMS - 1) // 2
+    budget = subscribers.TRANSACTION_BYTES * 3 // 4
+    chunks, current, size = [], [], 0
+    for item in items:
+        weight = len(json.dumps(item, ensure_ascii=False).encode()) + 200
+        if current and (len(current) == most or size + weight > budget):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += weight
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _interrupted(ddb_client, table, list_name, parsed, done, before, updates, exc) -> str:
@@ -261,11 +280,10 @@ def forget(ddb_client, table: str, address: str, id_key: bytes,
     statuses = set()
     lists = set(subscribers.lists_of(ddb_client, table, sid)) | set(subscribers.list_names(ddb_client, table))
     for list_name in sorted(lists):
-        old = _delete(ddb_client, table, *keys.subscriber_key(list_name, sid))
+        old = subscribers.remove(ddb_client, table, list_name, sid)  # with its membership entry and its count
         if old is not None:
             done.lists.append(list_name)
             statuses.add(old.get("status", SUBSCRIBED))
-        _delete(ddb_client, table, keys.member_pk(sid), keys.list_pk(list_name))
     for item in ddb.query(ddb_client, table, keys.CAMPAIGNS, consistent=True):
         campaign_id = item["SK"]
         if _delete(ddb_client, table, keys.campaign_pk(campaign_id), keys.send_sk(sid)) is not None:
@@ -329,10 +347,13 @@ def show_lists(clients, settings, list_name: str | None = None) -> list[ListSumm
         require_list(clients, settings, list_name)
     names = [list_name] if list_name else subscribers.list_names(dynamo, table)
     found = []
+    states = subscribers.list_states(dynamo, table, names)  # one read for every list, whatever their size
     for name in names:
-        last = (subscribers.list_meta(dynamo, table, name) or {}).get("last_import") or {}
-        found.append(ListSummary(name, subscribers.count_by_status(dynamo, table, name),
-                                 last.get("at", ""), last.get("source", "")))
+        if name not in states:
+            continue
+        meta, counts = states[name]
+        last = meta.get("last_import") or {}
+        found.append(ListSummary(name, counts, last.get("at", ""), last.get("source", "")))
     return found
 
 
@@ -419,6 +440,11 @@ def unsubscribe_address(clients, settings, address: str, *, list_name: str | Non
             continue
         if current.status != SUBSCRIBED:
             done.already.append((name, current.status))
-        elif subscribers.set_status(ddb_client, table, name, sid, subscribers.UNSUBSCRIBED, reason=reason):
+        elif subscribers.set_status(ddb_client, table, name, sid, subscribers.UNSUBSCRIBED, reason=reason,
+                                    only_from=(SUBSCRIBED,)):
             done.changed.append(name)
+        else:  # bounced or erased meanwhile: left as it now is
+            after = subscribers.get_subscriber(ddb_client, table, name, sid)
+            if after is not None:
+                done.already.append((name, after.status))
     return done

@@ -2,8 +2,10 @@
 
 | PK                 | SK                | holds                                                          |
 | ------------------ | ----------------- | -------------------------------------------------------------- |
-| `LIST#{list}`      | `META`            | name, created/updated, last import, counts at last change      |
+| `LIST#{list}`      | `META`            | name, created/updated, last import, `counted` (counts are kept)|
+| `LIST#{list}`      | `COUNTS#{n}`      | subscribers by status (shards), moved in each change's write   |
 | `LIST#{list}`      | `SUB#{sid}`       | address, names, attributes, status (+ history), consent        |
+| `LISTS`            | `LIST#{list}`     | index of lists (+ `INDEXED` once built): never a Scan          |
 | `SUBSCRIBER#{sid}` | `LIST#{list}`     | membership index: erasure and suppression find every list      |
 | `SUPPRESSED`       | `{sid}`           | reason (bounced, complained, forgotten opt-out), time          |
 | `SCHEDULES`        | `{id}`            | a scheduled send: when (UTC), set by, until it fires           |
@@ -43,6 +45,9 @@ PARTS = "PARTS"
 SOURCE = "SOURCE"
 COUNTERS = "COUNTERS"
 COUNTER_SHARD = "COUNTERS#"
+LISTS = "LISTS"  # LISTS / LIST#{list}: the index of lists (the Listes page and erasure query it)
+LISTS_INDEXED = "INDEXED"  # LISTS / INDEXED: the index holds every list (written once it was built)
+LIST_COUNTS = "COUNTS#"  # LIST#{list} / COUNTS#{n}: subscribers by status, one shard of them
 
 
 def list_pk(list_name: str) -> str:
@@ -51,6 +56,14 @@ def list_pk(list_name: str) -> str:
 
 def sub_sk(sid: str) -> str:
     return SUB + sid
+
+
+def list_index_key(list_name: str) -> tuple[str, str]:
+    return LISTS, list_pk(list_name)
+
+
+def list_counts_key(list_name: str, shard: int) -> tuple[str, str]:
+    return list_pk(list_name), f"{LIST_COUNTS}{shard}"
 
 
 def member_pk(sid: str) -> str:
