@@ -80,16 +80,19 @@ def test_counts_follow_every_change_and_equal_the_items(cli, settings, tmp_path)
     assert subscribers.recount(dynamo, table, "invites") == expected and kept(settings, "invites") == expected
 
 
-def test_recount_repairs_counts_that_drifted(settings):
+def test_recount_repairs_counts_that_drifted(cli, settings):
     s, c = settings
     dynamo, table = c.dynamodb, s.table
     parsed = listfile.parse(b"email\na@exemple.gouv.fr\nb@exemple.gouv.fr\nc@exemple.gouv.fr\n", "l.csv")
     lists.import_list(c, s, "l", parsed, source="test")
     dynamo.update_item(**subscribers.count_update(table, "l", 2, {"subscribed": 5, "bounced": -1}))  # a bug
     assert kept(settings, "l")["subscribed"] == 8
-    assert subscribers.recount(dynamo, table, "l") == {"subscribed": 3, "unsubscribed": 0, "bounced": 0,
-                                                       "complained": 0}
-    assert kept(settings, "l") == counted(settings, "l")
+    result = cli("lists", "recount")
+    assert result.code == 0 and "l : inscrit 3" in result.out and "inscrit -5, en échec (rebond) +1" in result.out
+    assert kept(settings, "l") == counted(settings, "l") == {"subscribed": 3, "unsubscribed": 0, "bounced": 0,
+                                                             "complained": 0}
+    assert "effectifs exacts" in cli("lists", "recount", "l").out
+    assert cli("lists", "recount", "inconnue").code != 0
 
 
 def test_a_list_made_before_the_counts_is_recounted_and_indexed_at_first_reading(settings):
@@ -117,9 +120,9 @@ def test_the_audience_from_the_counts_is_the_audience_read_from_the_list(cli, se
     subscribers.suppress(dynamo, table, "ailleurs@exemple.gouv.fr", subscribers.BOUNCED, id_key=c.keys.id_key)
     result = cli("campaign", "create", "--post", SEED, "--list", "invites")
     campaign = records.load_campaign(dynamo, table, result.out.strip().splitlines()[-1])
-    from_counts, _ = checks.audience_of(dynamo, table, campaign)
-    read, _ = checks.audience_of(dynamo, table, campaign, addresses=True)  # reads the list (the sandbox's way)
-    assert from_counts == read
+    read, _ = checks.audience_read(dynamo, table, campaign)
+    assert checks.audience_of(dynamo, table, campaign)[0] == checks.audience_counted(dynamo, table, campaign) == read
+    assert checks.audience_of(dynamo, table, campaign, addresses=True)[0] == read  # the sandbox's way reads the list
     assert (read.listed, read.unsubscribed, read.complained, read.suppressed, read.recipients) == (5, 1, 1, 1, 2)
 
 

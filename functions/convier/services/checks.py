@@ -154,10 +154,16 @@ def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bo
     """The audience split by reason; with `addresses`, the reachable addresses too (sandbox check).
 
     An invitation never sent, addresses not wanted (the usual « Vérifier et envoyer »): from the list's kept
-    counts, whatever its size (`_audience_counted`). Otherwise the list is read: a follow-up's segment, the
+    counts, whatever its size (`audience_counted`). Otherwise the list is read: a follow-up's segment, the
     send records of a campaign sent already, the sandbox's addresses are per recipient."""
     if not campaign.parent and not campaign.audience and not addresses:
-        return _audience_counted(dynamo, table, campaign.list_name), []
+        return audience_counted(dynamo, table, campaign), []
+    return audience_read(dynamo, table, campaign, addresses=addresses)
+
+
+def audience_read(dynamo, table: str, campaign: records.Campaign, *, addresses: bool = False
+                  ) -> tuple[Audience, list[str]]:
+    """`audience_of` by reading the list (and the send records of a campaign sent already)."""
     suppressed = subscribers.suppressions(dynamo, table)
     done = set() if not campaign.audience else {
         sid for sid, rec in records.send_records(dynamo, table, campaign.id).items() if rec["state"] != records.FAILED}
@@ -188,10 +194,11 @@ def audience_of(dynamo, table: str, campaign: records.Campaign, *, addresses: bo
     return Audience(duplicates=duplicates, **counts), reachable
 
 
-def _audience_counted(dynamo, table: str, list_name: str) -> Audience:
-    """The same Audience as reading the list, for a campaign with no send record: the list's counts by status
+def audience_counted(dynamo, table: str, campaign: records.Campaign) -> Audience:
+    """The same Audience as `audience_read`, for an invitation with no send record: the list's counts by status
     (one batch read), and among the suppressed addresses (a partition of its own, small) those still
     subscribed here (one batch read of just those entries)."""
+    list_name = campaign.list_name
     meta, counts = subscribers.list_states(dynamo, table, [list_name]).get(list_name, ({}, {}))
     suppressed = subscribers.suppressions(dynamo, table)
     wanted = [keys.subscriber_key(list_name, sid) for sid in suppressed]

@@ -357,6 +357,30 @@ def show_lists(clients, settings, list_name: str | None = None) -> list[ListSumm
     return found
 
 
+@dataclass(frozen=True)
+class Recounted:
+    name: str
+    kept: dict[str, int]  # the counts as they were kept
+    counted: dict[str, int]  # counted from the list's items, now kept
+
+    @property
+    def repaired(self) -> dict[str, int]:
+        return {s: n - self.kept.get(s, 0) for s, n in self.counted.items() if n != self.kept.get(s, 0)}
+
+
+def recount_lists(clients, settings, list_name: str | None = None) -> list[Recounted]:
+    """Counts every list's (or the one named) subscribers from its items and repairs the kept counts (an
+    operator's check: the counts move in each change's own write and should never need it)."""
+    dynamo, table = clients.dynamodb, settings.table
+    if list_name:
+        require_list(clients, settings, list_name)
+    done = []
+    for name in [list_name] if list_name else subscribers.list_names(dynamo, table):
+        kept = subscribers.list_counts(dynamo, table, name)
+        done.append(Recounted(name, kept, subscribers.recount(dynamo, table, name)))
+    return done
+
+
 def import_list(clients, settings, list_name: str, parsed: ListFile, *, source: str, progress=None) -> ImportReport:
     """A parsed list file into the list (created if new): the difference, then the writes."""
     return import_rows(clients.dynamodb, settings.table, list_name, parsed, clients.keys.id_key,
