@@ -100,22 +100,27 @@ def reading_the_list():
 
 
 class AwsMeter:
-    """Time spent in DynamoDB calls (botocore events), how many, and how many items they returned."""
+    """Time spent in AWS calls (DynamoDB and SES: botocore events), how many DynamoDB requests and SES calls,
+    and how many items the DynamoDB requests returned."""
 
     def __init__(self, clients):
         self.reset()
-        events = clients.dynamodb.meta.events
-        events.register("before-call.dynamodb.*", self._before)
-        events.register("after-call.dynamodb.*", self._after)
+        for client in (clients.dynamodb, clients.ses):
+            service = client.meta.service_model.service_name
+            client.meta.events.register(f"before-call.{service}.*", self._before)
+            client.meta.events.register(f"after-call.{service}.*", self._after)
 
     def reset(self):
-        self.seconds, self.calls, self.items, self._start = 0.0, 0, 0, 0.0
+        self.seconds, self.calls, self.ses, self.items, self._start = 0.0, 0, 0, 0, 0.0
 
     def _before(self, **kwargs):
         self._start = time.perf_counter()
 
-    def _after(self, parsed=None, **kwargs):
+    def _after(self, parsed=None, model=None, **kwargs):
         self.seconds += time.perf_counter() - self._start
+        if model.service_model.service_name != "dynamodb":
+            self.ses += 1
+            return
         self.calls += 1
         parsed = parsed or {}
         self.items += len(parsed.get("Items", ())) + sum(len(v) for v in parsed.get("Responses", {}).values())
@@ -157,24 +162,24 @@ def main() -> None:
             ("Journal", "/console/journal", None),
         ]
         aws = AwsMeter(clients)
-        print(f"{'page':27} {'total':>8} {'hors AWS':>9} {'(min–max)':>13} {'requêtes':>9} {'éléments lus':>13}"
-              f"   (ms, médiane de {args.repeat} appels ; AWS = moto en HTTP)")
+        print(f"{'page':27} {'total':>8} {'hors AWS':>9} {'(min–max)':>13} {'DynamoDB':>9} {'éléments lus':>13}"
+              f" {'SES':>4}   (ms, médiane de {args.repeat} appels ; AWS = moto en HTTP ; requêtes par page)")
         for label, path, mode in pages:
             with mode() if mode else contextlib.nullcontext():
                 assert browser.get(path).status == 200, path
-                totals, own, calls, items = [], [], 0, 0
+                totals, own, calls, items, ses = [], [], 0, 0, 0
                 for _ in range(args.repeat):
                     aws.reset()
                     t = time.perf_counter()
                     answer = browser.get(path)
                     totals.append((time.perf_counter() - t) * 1000)
                     own.append(totals[-1] - aws.seconds * 1000)
-                    calls, items = aws.calls, aws.items
+                    calls, items, ses = aws.calls, aws.items, aws.ses
                     assert answer.status == 200, path
             spread = f"({min(own):.1f}–{max(own):.1f})"
             flag = "" if statistics.median(own) < 50 else "   > 50 ms hors AWS"
             print(f"{label:27} {statistics.median(totals):8.1f} {statistics.median(own):9.1f} {spread:>13} "
-                  f"{calls:9} {items:13}{flag}")
+                  f"{calls:9} {items:13} {ses:4}{flag}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"mémoire maximale du processus : {peak:.0f} Mo")
 
