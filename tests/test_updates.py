@@ -221,3 +221,31 @@ def test_cancelling_while_the_invitation_is_still_sending_stops_it(cli, settings
     assert parent in done.stopped and campaigns.require(c, s, parent).status == records.CANCELLED
     shown = cli("campaign", "status", parent)
     assert "événement annulé" in shown.out
+
+
+def test_a_worker_that_sent_before_the_edit_sends_the_new_event_after_it(cli, settings, tmp_path):
+    """The send path caches a campaign's parts per worker: an edit raises META's revision and it reads again."""
+    from convier.local.outbox import sent_hook
+    from convier.local.worker import drain
+    from convier.services.sending import sender_for
+
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=4, extra_yaml="capacity: 1\n")
+    answer_all(settings, parent, {0: "yes", 1: "yes", 2: "yes"})  # 1 and 2 wait
+    sender = sender_for(s, c, on_sent=sent_hook(s.outbox))  # one warm worker for the whole test
+    campaign = campaigns.require(c, s, parent)
+    rsvp.tell_promoted(c, s, campaign, rsvp.record_answer(c.dynamodb, s.table, campaign, sid(settings, 0),
+                                                          "no").promotions)
+    drain(sender, idle_timeout=5)
+    promotion = records.promotion_of(parent)
+    before = ics_of(outbox(settings, promotion)[sid(settings, 1)])
+    (tmp_path / "moved.yaml").write_text(MOVED_YAML.replace("Station F", "Ground Control") + "capacity: 1\n",
+                                         encoding="utf-8")
+    assert cli("campaign", "edit", parent, "--campaign", tmp_path / "moved.yaml").code == 0
+    rsvp.tell_promoted(c, s, campaign, rsvp.record_answer(c.dynamodb, s.table, campaign, sid(settings, 1),
+                                                          "no").promotions)
+    drain(sender, idle_timeout=5)
+    message = outbox(settings, promotion)[sid(settings, 2)]
+    after = ics_of(message)
+    assert "Ground Control" in message.get_body(("plain",)).get_content() and "Ground Control" in after
+    assert uid(after) == uid(before) and sequence(after) > sequence(before)
