@@ -73,7 +73,7 @@ def resolve_link(dynamo, table: str, link_keys: tuple[bytes, ...], token: str) -
     if found is None:
         return None
     campaign_id, sid = found
-    campaign = records.load_campaign(dynamo, table, campaign_id)
+    campaign = records.load_campaign(dynamo, table, campaign_id, parts=False)  # META holds what pages need
     if campaign is None:
         return None
     subscriber = subscribers.get_subscriber(dynamo, table, campaign.list_name, sid)
@@ -353,10 +353,9 @@ def promotion_campaign(clients, settings, invitation: records.Campaign, number: 
         return first
     dynamo, table = clients.dynamodb, settings.table
     if records.campaign_status(dynamo, table, wanted) is None:
-        source = records.load_campaign(dynamo, table, first)
-        if source is None:
+        records.copy_campaign(dynamo, table, first, wanted)
+        if records.campaign_status(dynamo, table, wanted) is None:
             raise LookupError(f"promotion campaign {first} missing")
-        records.copy_campaign(dynamo, table, source, wanted)
     return wanted
 
 

@@ -138,19 +138,24 @@ def promotion_of(campaign_id: str, number: int = 1) -> str:
     return f"{campaign_id}-place" if number <= 1 else f"{campaign_id}-place-{number}"
 
 
-def copy_campaign(client, table: str, source: Campaign, new_id: str) -> bool:
-    """A copy of `source` under `new_id` (its parts, status, no send record), listed in the index like it;
-    False when it exists already (made meanwhile)."""
+def copy_campaign(client, table: str, source_id: str, new_id: str) -> bool:
+    """A copy of campaign `source_id` under `new_id` (its parts and status, no send record), listed in the
+    index like it; False when the source is missing or the copy exists already (made meanwhile).
+    GetItem and PutItem only: the web function makes these (its role has no batch actions)."""
     from dataclasses import replace
 
+    meta = ddb.get(client, table, *keys.campaign_key(source_id))
+    if meta is None:
+        return False
+    source = Campaign.from_item(meta, ddb.get(client, table, *keys.parts_key(source_id)))
     copy = replace(source, id=new_id, template=replace(source.template, campaign_id=new_id), audience=0)
     try:
         put_campaign(client, table, copy)
     except client.exceptions.ConditionalCheckFailedException:
         return False
-    ddb.batch_write(client, table, [{"PK": keys.CAMPAIGNS, "SK": new_id, "list": copy.list_name,
-                                     "created_at": copy.created_at, "subject": copy.template.subject,
-                                     "kind": copy.kind, "parent": copy.parent}])
+    client.put_item(TableName=table, Item=ddb.to_item({
+        "PK": keys.CAMPAIGNS, "SK": new_id, "list": copy.list_name, "created_at": copy.created_at,
+        "subject": copy.template.subject, "kind": copy.kind, "parent": copy.parent}))
     return True
 
 
