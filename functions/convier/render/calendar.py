@@ -107,7 +107,8 @@ def event_calendar(event, *, uid: str, title: str, description: str, url: str, s
         location = ", ".join(p for p in (location, event.online_url) if p)
     if location:
         vevent.add("location", location)
-    vevent.add("description", f"{description}\n\nRépondre ou changer de réponse : {url}".strip())
+    link = "Plus d’informations" if cancelled else "Répondre ou changer de réponse"
+    vevent.add("description", f"{description}\n\n{link} : {url}".strip())
     vevent.add("url", url)
     vevent.add("transp", "OPAQUE" if timed or not multi_day(event) else "TRANSPARENT")
     if timed:
