@@ -114,3 +114,13 @@ def test_reminder_shares_uid_and_sequence_rises_when_the_time_changes(cli, setti
     assert u["uid"] == a["uid"] and u["sequence"] == 1 and u["start"] == "2026-12-02T14:00:00.000Z"
     again = cli("campaign", "create", "--post", post, "--list", "l", "--campaign", moved).out.split()[-1]
     assert calendar_of(again)["sequence"] == 1
+
+
+def test_a_cancellation_is_the_same_event_cancelled_with_a_higher_sequence():
+    start = dt.datetime(2026, 7, 9, 14, 0, tzinfo=PARIS)
+    event = Event(start=start, end=start + dt.timedelta(hours=2))
+    published, cancelled = ics(event, sequence=1), ics(event, sequence=2, cancelled=True)
+    assert "METHOD:PUBLISH" in published and "STATUS" not in published
+    assert "METHOD:CANCEL\r\n" in cancelled and "STATUS:CANCELLED\r\n" in cancelled
+    before, after = ical_js(published), ical_js(cancelled)
+    assert (after["uid"], after["start"]) == (before["uid"], before["start"]) and after["sequence"] == 2
