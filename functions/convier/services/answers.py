@@ -12,7 +12,6 @@ from convier.domain.answers import PROMOTED, WAITING, Rsvp
 from convier.domain.segments import SEGMENTS, segment_of
 from convier.errors import InputError
 from convier.services import campaigns
-from convier.services.audience import invited
 from convier.services.rsvp import fill_places_numbered, tell_promoted
 from convier.store import ddb, keys, records, subscribers
 from convier.store.answers import all_rsvps, counters
@@ -64,14 +63,15 @@ def show(clients, settings, campaign_id: str) -> Answers:
     campaign = invitation_of(clients, settings, campaign_id)
     dynamo, table = clients.dynamodb, settings.table
     found = all_rsvps(dynamo, table, campaign.id)
-    members = {s.sid: s for s in subscribers.iter_subscribers(dynamo, table, campaign.list_name)}
+    members = subscribers.contacts(dynamo, table, campaign.list_name)
     told: dict[tuple[int, str], str] = {}  # (promotion number, sid) → when its e-mail went
     for number in sorted({r.promotions for r in found.values() if r.promotions}) if campaign.capacity else ():
         told.update({(number, sid): rec.get("sent_at", "") for sid, rec in
                      records.send_records(dynamo, table, records.promotion_of(campaign.id, number)).items()
                      if rec.get("state") == records.SENT})
     people = []
-    for sid in invited(dynamo, table, campaign.id):
+    sent = {sid for sid, state in records.send_states(dynamo, table, campaign.id).items() if state == records.SENT}
+    for sid in sorted(sent | set(found)):  # services.audience.invited, with the answers read once
         r = found.get(sid) or Rsvp(campaign_id=campaign.id, sid=sid)
         sub = members.get(sid)
         promoted = next((h.get("at", "") for h in reversed(r.history) if h.get("note") == PROMOTED), "")

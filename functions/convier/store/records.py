@@ -441,6 +441,13 @@ def send_records(client, table: str, campaign_id: str) -> dict[str, dict]:
             ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True)}
 
 
+def send_states(client, table: str, campaign_id: str) -> dict[str, str]:
+    """sid → state of each send record (the state only: a fraction of the bytes of send_records)."""
+    return {keys.after(keys.SEND, item["SK"]): item.get("state", "") for item in
+            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, projection="SK, state",
+                      consistent=True)}
+
+
 def send_record(client, table: str, campaign_id: str, sid: str) -> dict | None:
     return ddb.get(client, table, *keys.send_key(campaign_id, sid))
 

@@ -272,6 +272,14 @@ def iter_subscribers(ddb_client, table: str, list_name: str):
         yield Subscriber.from_item(item)
 
 
+def contacts(ddb_client, table: str, list_name: str) -> dict[str, Subscriber]:
+    """sid → the subscriber's address, names and status only (no attributes, consent or history): what a
+    page of people shows, a fraction of the bytes to page through and decode."""
+    found = ddb.query(ddb_client, table, keys.list_pk(list_name), keys.SUB,
+                      projection="PK, SK, email, first_name, last_name, status")
+    return {s.sid: s for s in map(Subscriber.from_item, found)}
+
+
 def subscriber_ids(ddb_client, table: str, list_name: str):
     """The ids of a list's subscribers only: what the fan-out needs, a fraction of the bytes to page through."""
     for item in ddb.query(ddb_client, table, keys.list_pk(list_name), keys.SUB, projection="SK"):
