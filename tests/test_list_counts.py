@@ -191,3 +191,33 @@ def test_listes_and_verifier_pages_make_the_same_requests_for_5_or_300_subscribe
         assert "Scan" not in seen and sum(seen.values()) <= 10, (label, seen)
         # the same items read, but for the counts' shards that exist (a larger import spreads over more of them)
         assert read_small <= read <= read_small + subscribers.COUNT_SHARDS < 30, label
+
+
+class ChangedBeforeCounting:
+    """The real client, where a subscriber is unsubscribed just before the first Query (a recount has read the
+    counts, not yet the list: the change is in the items it counts and in the counts it read before)."""
+
+    def __init__(self, client, change):
+        self._client, self._change = client, change
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def query(self, **kwargs):
+        if self._change:
+            self._change, change = None, self._change
+            change()
+        return self._client.query(**kwargs)
+
+
+def test_a_recount_does_not_undo_a_change_made_while_it_counts(settings):
+    s, c = settings
+    dynamo, table = c.dynamodb, s.table
+    parsed = listfile.parse(b"email\na@exemple.gouv.fr\nb@exemple.gouv.fr\n", "l.csv")
+    lists.import_list(c, s, "l", parsed, source="test")
+    dynamo.update_item(**subscribers.count_update(table, "l", 1, {"subscribed": 3}))  # to be repaired
+    sid = subscriber_id("a@exemple.gouv.fr", c.keys.id_key)
+    racing = ChangedBeforeCounting(dynamo, lambda: subscribers.set_status(dynamo, table, "l", sid, "unsubscribed"))
+    assert subscribers.recount(racing, table, "l") == {"subscribed": 1, "unsubscribed": 1, "bounced": 0,
+                                                       "complained": 0}  # not 0 and 2: counted again
+    assert kept(settings, "l") == counted(settings, "l")

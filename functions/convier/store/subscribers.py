@@ -217,9 +217,12 @@ def recount(ddb_client, table: str, list_name: str) -> dict[str, int]:
                 update["ConditionExpression"] = condition["ConditionExpression"]
                 update["ExpressionAttributeValues"].update(condition.get("ExpressionAttributeValues", {}))
                 actions.append({"Update": update})
-            else:
-                actions.append({"ConditionCheck": {"TableName": table, "Key": ddb.key(*key),
-                                                   "ExpressionAttributeNames": {"#n": CHANGES}, **condition}})
+            else:  # an Update adding nothing, not a ConditionCheck: the functions' roles allow UpdateItem
+                values = {":zero": {"N": "0"}, **condition.get("ExpressionAttributeValues", {})}
+                actions.append({"Update": {"TableName": table, "Key": ddb.key(*key), "UpdateExpression": "ADD #n :zero",
+                                           "ConditionExpression": condition["ConditionExpression"],
+                                           "ExpressionAttributeNames": {"#n": CHANGES},
+                                           "ExpressionAttributeValues": values}})
         actions.append({"Update": {"TableName": table, "Key": ddb.key(keys.list_pk(list_name), keys.META),
                                    "UpdateExpression": "SET #c = :t", "ConditionExpression": "attribute_exists(PK)",
                                    "ExpressionAttributeNames": {"#c": COUNTED},
