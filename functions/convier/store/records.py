@@ -435,10 +435,11 @@ def transition(deltas: dict[str, int], old: str, new: str) -> None:
 
 # --- send records --------------------------------------------------------------------------------
 
-def send_records(client, table: str, campaign_id: str) -> dict[str, dict]:
-    """sid → send record, every page."""
+def send_records(client, table: str, campaign_id: str, *, projection: str | None = None) -> dict[str, dict]:
+    """sid → send record, every page (`projection`: only those attributes, SK included)."""
     return {keys.after(keys.SEND, item["SK"]): item for item in
-            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True)}
+            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True,
+                      projection=projection)}
 
 
 def send_states(client, table: str, campaign_id: str) -> dict[str, str]:
