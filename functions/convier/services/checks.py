@@ -166,8 +166,7 @@ def audience_read(dynamo, table: str, campaign: records.Campaign, *, addresses: 
     """`audience_of` by reading the list (and the send records of a campaign sent already)."""
     suppressed = subscribers.suppressions(dynamo, table)
     done = set() if not campaign.audience else {
-        sid for sid, rec in records.send_records(dynamo, table, campaign.id, projection="SK, state").items()
-        if rec["state"] != records.FAILED}
+        sid for sid, state in records.send_states(dynamo, table, campaign.id).items() if state != records.FAILED}
     counts = dict.fromkeys(("listed", "unsubscribed", "bounced", "complained", "suppressed", "already"), 0)
     reachable = []
     segment = None

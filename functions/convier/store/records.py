@@ -435,11 +435,10 @@ def transition(deltas: dict[str, int], old: str, new: str) -> None:
 
 # --- send records --------------------------------------------------------------------------------
 
-def send_records(client, table: str, campaign_id: str, *, projection: str | None = None) -> dict[str, dict]:
-    """sid → send record, every page (`projection`: only those attributes, SK included)."""
+def send_records(client, table: str, campaign_id: str) -> dict[str, dict]:
+    """sid → send record, every page."""
     return {keys.after(keys.SEND, item["SK"]): item for item in
-            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True,
-                      projection=projection)}
+            ddb.query(client, table, keys.campaign_pk(campaign_id), keys.SEND, consistent=True)}
 
 
 def send_states(client, table: str, campaign_id: str) -> dict[str, str]:
