@@ -296,21 +296,6 @@ def _count_lines(path: Path) -> int:
 
 # --- the server process -------------------------------------------------------------------------
 
-def _forget_sent_messages() -> None:
-    """moto keeps every raw message it "sent" in memory; the outbox already has them. Without this, a
-    10,000-recipient campaign holds some 600 MB in the server and every request slows down with it."""
-    from moto.ses.models import SESBackend
-
-    send = SESBackend.send_raw_email
-
-    def send_and_forget(self, *args, **kwargs):
-        message = send(self, *args, **kwargs)
-        self.sent_messages.clear()
-        return message
-
-    SESBackend.send_raw_email = send_and_forget
-
-
 def serve(home: Path) -> None:
     """Runs in the detached server process: bind a free port, replay the recording, then say where we are."""
     import logging
@@ -336,9 +321,9 @@ def serve(home: Path) -> None:
             return record(self, request, *args, **kwargs)
 
     Recorder._record_request = record_whole_lines
-    _forget_sent_messages()
-    from convier.local.motopatch import serialise_dynamodb
+    from convier.local.motopatch import forget_what_is_sent, serialise_dynamodb
 
+    forget_what_is_sent()
     serialise_dynamodb()
 
     app = DomainDispatcherApplication(create_backend_app)
