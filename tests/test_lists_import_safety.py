@@ -10,6 +10,7 @@ import io
 
 import pytest
 
+from convier.inputs import listfile
 from convier.store import subscribers
 from test_console import console, signed_in  # noqa: F401  (the console fixture)
 
@@ -34,6 +35,38 @@ def test_a_row_over_the_item_limit_is_refused_by_line_and_field_and_the_rest_imp
     assert "Traceback" not in result.err
     assert "ligne 3 : ligne trop grande" in result.out and "« commentaire »" in result.out
     assert sorted(s.email for s in _list_items(settings, "gros")) == ["a@exemple.gouv.fr", "c@exemple.gouv.fr"]
+
+
+@pytest.mark.parametrize("size", [140_000, 500_000, 3_000_000])
+def test_one_cell_over_the_csv_readers_limit_is_judged_like_any_row(cli, settings, tmp_path, size):
+    """The csv module refuses a field over 128 KB on its own (« champ trop long », the whole file refused): one
+    such cell, quoted and closed, is a row like the others: kept when its item fits (140 KB), else refused on
+    its line, the field named, and the rest imported."""
+    path = tmp_path / "cellule.csv"
+    path.write_bytes(_csv("email,prénom,commentaire", "a@exemple.gouv.fr,Anne,court",
+                          f'b@exemple.gouv.fr,Bruno,"{"x" * size}"', "c@exemple.gouv.fr,Chloé,court"))
+    result = cli("lists", "import", "cellule", path)
+    out = result.out + result.err
+    assert result.code == 0, out[:2000]
+    imported = sorted(s.email for s in _list_items(settings, "cellule"))
+    if size < listfile.ITEM_LIMIT - listfile.ITEM_HEADROOM:
+        assert "rejetés : 0" in result.out and len(imported) == 3
+        return
+    assert "ligne 3 : ligne trop grande" in result.out and "« commentaire »" in result.out
+    assert imported == ["a@exemple.gouv.fr", "c@exemple.gouv.fr"]
+
+
+@pytest.mark.parametrize("size", [10, 200_000])
+def test_a_quote_never_closed_refuses_the_file_whatever_its_size(cli, settings, tmp_path, size):
+    """A quote opened and never closed swallows every following line into one value: the file is refused, with
+    its line, rather than those people silently left out."""
+    path = tmp_path / "ouvert.csv"
+    path.write_bytes(_csv("email,prénom,commentaire", "a@exemple.gouv.fr,Anne,court",
+                          f'b@exemple.gouv.fr,Bruno,"{"x" * size}', "c@exemple.gouv.fr,Chloé,court"))
+    result = cli("lists", "import", "ouvert", path)
+    assert result.code == 2
+    assert "ligne 3" in result.err and "guillemet ouvert et jamais fermé" in result.err
+    assert not subscribers.list_exists(settings.clients.dynamodb, settings.settings.table, "ouvert")
 
 
 @pytest.mark.parametrize("content", [_csv("email,prénom"), _csv(f"email,{COLS}", "pas-une-adresse,,,,",

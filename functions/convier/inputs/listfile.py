@@ -162,7 +162,13 @@ def sniff_delimiter(text: str) -> str:
 # --- text → records ------------------------------------------------------------------------------
 
 def records(text: str, delimiter: str):
-    """(start line, fields) for each non-empty record; the start line is the physical line."""
+    """(start line, fields) for each non-empty record; the start line is the physical line.
+
+    No field is too long for the reader (its 128 KB default would refuse the whole file for one big cell):
+    an over-long row is refused on its line by `parse`, like any row too big to store. A quote never
+    closed would swallow every following line into one value: that is refused, naming its line."""
+    if csv.field_size_limit() <= len(text):
+        csv.field_size_limit(len(text) + 1)  # process-wide, and only ever raised
     source = io.StringIO(text, newline="")
     reader = csv.reader(source, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     previous = 0
@@ -174,8 +180,20 @@ def records(text: str, delimiter: str):
         except csv.Error as exc:
             raise InputError(f"ligne {previous + 1} : CSV illisible ({_csv_french(exc)})") from None
         start, previous = previous + 1, reader.line_num
+        if source.tell() == len(text) and _open_quote(text, start):
+            raise InputError(f"ligne {start} : guillemet ouvert et jamais fermé (la valeur court jusqu’à la fin "
+                             "du fichier et emporterait les lignes suivantes) ; fermez-le ou retirez-le")
         if any(f.strip() for f in fields):
             yield start, fields
+
+
+def _open_quote(text: str, start: int) -> bool:
+    """True when the last record, from its physical line `start`, leaves a quote open at the end of the file:
+    inside a closed quoted value quotes come in pairs (opening, closing, doubled)."""
+    offset = 0
+    for _ in range(start - 1):
+        offset = text.index("\n", offset) + 1
+    return text.count('"', offset) % 2 == 1
 
 
 def _csv_french(exc: csv.Error) -> str:
@@ -183,7 +201,7 @@ def _csv_french(exc: csv.Error) -> str:
     if "NUL" in text or "null byte" in text:
         return "caractère nul dans le texte"
     if "field larger than field limit" in text:
-        return "champ trop long : un guillemet ouvert et jamais fermé ?"
+        return "champ trop long"
     if "new-line character seen in unquoted field" in text:
         return "retour à la ligne dans une valeur sans guillemets"
     return "guillemets mal appariés"
