@@ -139,6 +139,18 @@ class Settings:
         return replace(self, **changes)
 
 
+LOCAL_SEND_RATE = 14.0  # e-mails/s: SES's default for a new production account
+LOCAL_DAILY_QUOTA = 50_000.0  # e-mails a day: the same
+LOCAL_ACCOUNT_ENV = {"CONVIER_LOCAL_SEND_RATE": LOCAL_SEND_RATE, "CONVIER_LOCAL_DAILY_QUOTA": LOCAL_DAILY_QUOTA}
+
+
+def local_ses_account(env: dict | None = None) -> tuple[float, float]:
+    """(e-mails per second, e-mails a day) that the embedded server's SES says the account has (GetAccount),
+    so that the pre-send checks show a real quota there: CONVIER_LOCAL_SEND_RATE, CONVIER_LOCAL_DAILY_QUOTA."""
+    env = os.environ if env is None else env
+    return tuple(float(env.get(name) or default) for name, default in LOCAL_ACCOUNT_ENV.items())
+
+
 WAVE_ENV = {"CONVIER_WAVE_SHARE": "share", "CONVIER_WAVE_LEAST": "least", "CONVIER_WAVE_MOST": "most",
             "CONVIER_WAVE_WAIT": "wait", "CONVIER_BOUNCE_LIMIT": "bounce_limit",
             "CONVIER_COMPLAINT_LIMIT": "complaint_limit"}

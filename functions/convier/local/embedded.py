@@ -321,9 +321,11 @@ def serve(home: Path) -> None:
             return record(self, request, *args, **kwargs)
 
     Recorder._record_request = record_whole_lines
-    from convier.local.motopatch import forget_what_is_sent, serialise_dynamodb
+    from convier.local.motopatch import answer_get_account, forget_what_is_sent, serialise_dynamodb
+    from convier.settings import local_ses_account
 
     forget_what_is_sent()
+    answer_get_account(*local_ses_account())
     serialise_dynamodb()
 
     app = DomainDispatcherApplication(create_backend_app)

@@ -14,14 +14,21 @@ And it forgets what it sends: moto keeps each raw message in its SES backend and
 (each version of each DynamoDB item too), in a registry shown to anyone on the machine at /moto-api/data.json
 (34.7 MB after ~900 sends). The outbox has the copies; `forget_what_is_sent` drops both.
 
+moto's SES v2 has no GetAccount, so the pre-send checks read the quota as unknown; `answer_get_account`
+teaches the server an account in production, at the embedded send rate and daily quota (settings).
+
 Run only in the embedded server's process (local/embedded.serve); moto is imported here, not at module load.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
+import json
 import threading
+import time
+from email.utils import parseaddr
 
 LOCK = threading.RLock()
 _ITEM_CALLS = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "batch_get_item",
@@ -122,6 +129,35 @@ def _untracked_new(cls, *args, **kwargs):
     return object.__new__(cls)
 
 
+_SENT = collections.deque()  # (time, recipients) of each send in the last 24 h, for GetAccount
+DAY = 24 * 3600
+
+
+def _sent_last_day(now: float) -> int:
+    while _SENT and _SENT[0][0] <= now - DAY:
+        _SENT.popleft()
+    return sum(count for _, count in _SENT)
+
+
+def answer_get_account(max_rate: float, max_24h: float) -> None:
+    """SES v2 GetAccount on moto's server: production access, `max_rate` e-mails/s, `max_24h` a day, and what
+    this server sent in the last 24 hours (since it started: sends are not replayed). Idempotent."""
+    from moto.sesv2 import urls
+    from moto.sesv2.responses import SESV2Response
+
+    forget_what_is_sent()  # counts the sends
+    urls.url_paths.setdefault("{0}/v2/email/account$", SESV2Response.dispatch)  # read when the app is made
+
+    def get_account(self):
+        return json.dumps({
+            "DedicatedIpAutoWarmupEnabled": False, "EnforcementStatus": "HEALTHY", "ProductionAccessEnabled": True,
+            "SendingEnabled": True,
+            "SendQuota": {"Max24HourSend": float(max_24h), "MaxSendRate": float(max_rate),
+                          "SentLast24Hours": float(_sent_last_day(time.time()))}})
+
+    SESV2Response.get_account = get_account
+
+
 def forget_what_is_sent() -> None:
     """No sent message kept in moto's SES backend, and no object kept in moto's instance registry (the
     dashboard's data.json): the registry holds every object moto ever made, so the server's memory grew with
@@ -139,6 +175,8 @@ def forget_what_is_sent() -> None:
     def send_and_forget(self, *args, **kwargs):
         message = send(self, *args, **kwargs)
         self.sent_messages.clear()
+        # moto lists each recipient twice (the destination given and the To header's): count addresses
+        _SENT.append((time.time(), len({parseaddr(d)[1].lower() for d in message.destinations})))
         return message
 
     send_and_forget.__convier_forgets__ = True
