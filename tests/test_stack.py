@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 EXAMPLE_CAMPAIGN = ROOT / "examples" / "campagne-journee-cloud.yaml"  # names its sender
 REGION = "eu-west-3"
+CALLER = "arn:aws:sts::123456789012:user/moto"  # moto's STS GetCallerIdentity, as the CLI puts it in the payload
 PEOPLE = ["ana.lopez@culture.gouv.fr", "bruno.petit@justice.gouv.fr", "chloe.martin@sante.gouv.fr"]
 LITERAL = ["SecretId", "CampaignFunctionName", "ConfigurationSetName", "PublicUrl", "SenderAddress"]
 
@@ -191,19 +192,20 @@ def test_campaign_actions_go_through_the_campaign_function(cli, settings, stack,
     assert sent.code == 0, sent.err
     assert "3 destinataires mis en file" in sent.out
     assert fake.calls == [(outputs["CampaignFunctionName"],
-                           {"action": "send", "campaign": campaign_id, "confirm": 3}, {})]
+                           {"action": "send", "campaign": campaign_id, "confirm": 3, "caller": CALLER}, {})]
     attributes = settings.clients.sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"],
                                                            AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"  # 3 recipients, one message
     assert records.campaign_status(dynamo, table, campaign_id) == records.SENDING
 
     assert cli(*on_stack, "campaign", "pause", campaign_id).code == 0
-    assert fake.calls[-1][:2] == (outputs["CampaignFunctionName"], {"action": "pause", "campaign": campaign_id})
+    assert fake.calls[-1][:2] == (outputs["CampaignFunctionName"],
+                                  {"action": "pause", "campaign": campaign_id, "caller": CALLER})
     assert records.campaign_status(dynamo, table, campaign_id) == records.PAUSED
     refused = cli(*on_stack, "campaign", "pause", campaign_id)
     assert refused.code == 2 and "en pause" in refused.err
     assert cli(*on_stack, "campaign", "resume", campaign_id).code == 0
-    assert fake.calls[-1][1] == {"action": "resume", "campaign": campaign_id}
+    assert fake.calls[-1][1] == {"action": "resume", "campaign": campaign_id, "caller": CALLER}
     status = cli(*on_stack, "campaign", "status", campaign_id)
     assert status.code == 0 and "en cours d’envoi" in status.out
 
@@ -284,7 +286,7 @@ def test_create_on_a_stack_sends_the_files_text_and_prints_what_a_local_create_p
     ((function, payload, _),) = fake.calls
     assert function == outputs["CampaignFunctionName"]
     assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
-    assert payload == {"action": "create", "list": "invites",
+    assert payload == {"action": "create", "list": "invites", "caller": CALLER,
                        "post": {"name": str(SEED), "text": SEED.read_text(encoding="utf-8")},
                        "settings": {"name": str(EXAMPLE_CAMPAIGN),
                                     "text": EXAMPLE_CAMPAIGN.read_text(encoding="utf-8")}}
@@ -314,8 +316,8 @@ def test_the_campaign_create_sample_is_what_the_cli_sends_and_the_handler_render
                "--campaign", "examples/campagne-journee-cloud.yaml")
     assert made.code == 0, made.err
     sent = dict(fake.calls[0][1])
-    assert set(sample) == set(sent) and {k: v for k, v in sample.items() if k != "request_id"} == {
-        k: v for k, v in sent.items() if k != "request_id"}
+    assert set(sample) == set(sent) and {k: v for k, v in sample.items() if k not in ("request_id", "caller")} == {
+        k: v for k, v in sent.items() if k not in ("request_id", "caller")}
 
     for key, value in function_settings(outputs, moto_server).to_env().items():
         monkeypatch.setenv(key, value)
@@ -429,7 +431,7 @@ def test_followup_create_on_a_stack_is_rendered_by_the_campaign_function(cli, se
     assert made.code == 0, made.err
     payload = dict(fake.calls[-1][1])
     assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
-    assert payload == {"action": "followup-create", "campaign": parent_id, "to": None, "subject": None,
+    assert payload == {"action": "followup-create", "campaign": parent_id, "to": None, "subject": None, "caller": CALLER,
                        "kind": None, "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
     followup_id = made.out.strip().splitlines()[-1]
     assert made.out.startswith(f"Suivi créé pour l’invitation {parent_id} : peut-être (0 destinataires")

@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _log_to(args)
     try:
-        return args.func(args)
+        from convier.cli import journal
+
+        return journal.dispatch(args)  # runs args.func and records its action in the audit log
     except InputError as exc:
         err.print("[red]erreur[/] : ", end="", soft_wrap=True)
         err.print(str(exc), soft_wrap=True, markup=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from convier.cli import journal
 from convier.domain.dates import decimal, number, short_moment
 from convier.errors import InputError, Notice
 from convier.services import campaigns
@@ -44,12 +45,13 @@ def cmd_create(args, console, err) -> int:
                    "post": {"name": str(Path(args.post)), "text": read_post_text(args.post)}}
         if args.campaign:
             payload["settings"] = {"name": str(Path(args.campaign)), "text": read_campaign_text(args.campaign)}
-        made = invoke_create(clients, settings, payload, what=args.post)
+        made = invoke_once(clients, settings, payload, what=args.post)
     else:
         campaign, size = campaigns.create_campaign(clients, settings, post_path=args.post, list_name=args.list,
                                                    campaign_file=args.campaign,
                                                    prepare_sender=sender_preparer(settings))
         made = campaigns.summary(campaign, size)
+    journal.note(campaign=made["id"], list_name=made["list"], detail=Path(args.post).name)
     console.print(f"Campagne créée pour la liste « {made['list']} » ({number(made['size'])} abonnés)")
     console.print(f"  Objet : {made['subject']}")
     console.print(f"  Expéditeur : {made['sender']}")
@@ -68,9 +70,10 @@ def print_next_steps(made: dict, console, err) -> int:
     return 0
 
 
-def invoke_create(clients, settings, payload: dict, *, what: str) -> dict:
-    """A create by the campaign function, under a request id of its own: an answer lost on the way (connection
-    cut, timeout) is asked again with the same id, which gets the campaign the first attempt made."""
+def invoke_once(clients, settings, payload: dict, *, what: str) -> dict:
+    """A create, an edit or a cancel-event by the campaign function, under a request id of its own: an answer
+    lost on the way (connection cut, timeout) is asked again with the same id, which gets the first attempt's
+    answer (the campaign it made, what it changed)."""
     import uuid
 
     return _invoke(clients, settings, {**payload, "request_id": uuid.uuid4().hex}, what=what, attempts=3)
@@ -78,9 +81,10 @@ def invoke_create(clients, settings, payload: dict, *, what: str) -> dict:
 
 def cmd_test(args, console, err) -> int:
     settings, clients = _resolve(args)
-    for address, message_id in campaigns.send_test(clients, settings, args.id, args.to,
-                                                   on_sent=outbox_hook(settings)):
+    sent = campaigns.send_test(clients, settings, args.id, args.to, on_sent=outbox_hook(settings))
+    for address, message_id in sent:
         console.print(f"Test envoyé à {address} (SES {message_id})")
+    journal.note(detail=f"{len(sent)} exemplaire(s) de test")  # to staff's own addresses, not written here
     return 0
 
 
@@ -187,10 +191,12 @@ def cmd_send(args, console, err) -> int:
                   "seul le fichier de campagne peut autoriser certains points, avec allow)", soft_wrap=True)
         return 1
     if args.dry_run:
+        journal.nothing_done()
         console.print("Simulation seulement (--dry-run) : rien n’a été envoyé.")
         return 0
     expected = report.audience.recipients
     if not expected:
+        journal.nothing_done()
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
         console.print(status_table(campaigns.status(clients, settings, args.id)))
         return 0
@@ -211,8 +217,10 @@ def cmd_send(args, console, err) -> int:
         err.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
         return 1
     if not started.enqueued:
+        journal.nothing_done()
         console.print("Rien de nouveau à envoyer : chaque abonné de la liste a déjà son envoi enregistré.")
         return 0
+    journal.note(list_name=report.campaign.list_name, detail=f"{started.enqueued} destinataires")
     return send_with_progress(args.id, settings, clients, console, started.enqueued)
 
 
@@ -284,7 +292,10 @@ def _invoke(clients, settings, payload: dict, *, what: str = "", attempts: int =
     from botocore.exceptions import ClientError, HTTPClientError  # HTTPClientError: timeout, connection closed
     from botocore.exceptions import ConnectionError as Unreachable
 
-    body = json.dumps(payload, ensure_ascii=False).encode()
+    from convier.cli import journal
+
+    caller = journal.caller_identity()  # who: the function records the action in the audit log
+    body = json.dumps({**payload, "caller": caller} if caller else payload, ensure_ascii=False).encode()
     if len(body) > INVOKE_LIMIT:
         raise InputError(_too_large(what, len(body)))
     lam = clients.client("lambda")
@@ -385,6 +396,7 @@ def cmd_report(args, console, err) -> int:
 
     settings, clients = _resolve(args)
     found = report(clients, settings, args.id)
+    journal.note(detail=f"{len(found.rows)} lignes")
     if args.out:
         write_csv_file(args.out, found.header, found.rows)
         summary = ", ".join(f"{STATE_FR.get(k, k)} : {v}" for k, v in sorted(found.states.items()))
@@ -429,8 +441,10 @@ def cmd_retry(args, console, err) -> int:
         return 0
     plan = campaigns.retry(clients, settings, args.id, unknown=args.unknown, confirm_unknown=confirm)
     if not plan.sids:
+        journal.nothing_done()
         console.print("Rien à renvoyer : aucun échec" + (" ni inconnu de plus de 15 minutes." if args.unknown else "."))
         return 0
+    journal.note(detail=f"{len(plan.failed)} échecs, {len(plan.unknown)} inconnus")
     console.print(f"Renvoi à {len(plan.failed)} échecs" + (f" et {len(plan.unknown)} inconnus" if plan.unknown else ""))
     return send_with_progress(args.id, settings, clients, console, len(plan.sids))
 
@@ -476,6 +490,8 @@ def cmd_schedule(args, console, err) -> int:
             changed = _invoke(clients, settings, {"action": "unschedule", "campaign": args.id}).get("changed")
         else:
             changed = schedules.unschedule(clients, settings, args.id)
+        if not changed:
+            journal.nothing_done()
         console.print(f"Envoi programmé de {args.id} annulé" if changed else f"{args.id} n’avait pas d’envoi programmé")
         return 0
     if not args.at:
@@ -488,6 +504,7 @@ def cmd_schedule(args, console, err) -> int:
         _invoke(clients, settings, {"action": "schedule", "campaign": args.id, "at": when.isoformat()})
     else:
         schedules.schedule(clients, settings, args.id, when)
+    journal.note(list_name=campaign.list_name, detail=f"le {when:%d/%m/%Y à %H:%M} (heure de Paris)")
     console.print(f"Envoi de {args.id} programmé le {when:%d/%m/%Y à %H:%M} (heure de Paris) ; les vérifications "
                   "seront refaites à ce moment. Déplacer : --at AUTRE ; annuler : --cancel"
                   + ("" if settings.campaign_function else " ; en local, convier serve l’envoie à l’heure dite"))
@@ -505,12 +522,12 @@ def register(sub, console, err) -> None:
     c.add_argument("--list", required=True, metavar="LISTE",
                    help="liste de diffusion destinataire (convier lists show)")
     c.add_argument("--campaign", metavar="FICHIER", help="fichier de campagne YAML")
-    c.set_defaults(func=bind(cmd_create))
+    c.set_defaults(func=bind(cmd_create), audit="create")
     t = cs.add_parser("test", help="envoie des exemplaires de test, sans toucher aux compteurs")
     t.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     t.add_argument("--to", required=True, nargs="+", metavar="EMAIL",
                    help="une ou plusieurs adresses qui reçoivent l’exemplaire de test")
-    t.set_defaults(func=bind(cmd_test))
+    t.set_defaults(func=bind(cmd_test), audit="test")
     k = cs.add_parser("check", help="tous les problèmes de la campagne, où et comment les corriger, et la "
                                     "simulation d’envoi (code de sortie 1 si l’un d’eux bloque)")
     k.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
@@ -524,7 +541,7 @@ def register(sub, console, err) -> None:
                    help="confirme sans question, seulement si N est le nombre exact de destinataires")
     s.add_argument("--no-wave", action="store_true",
                    help="sans première vague : tout part d’un coup (petites listes)")
-    s.set_defaults(func=bind(cmd_send))
+    s.set_defaults(func=bind(cmd_send), audit="send")
     st = cs.add_parser("status", help="où en est l’envoi : envoyés, ignorés, échecs, inconnus, en file, débit")
     st.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     st.add_argument("--watch", action="store_true", help="suit l’envoi avec une barre de progression")
@@ -536,22 +553,22 @@ def register(sub, console, err) -> None:
             ("cancel", "annulée", "elle est déjà terminée ou annulée", "annule définitivement l’envoi")):
         a = cs.add_parser(action, help=help_)
         a.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
-        a.set_defaults(func=bind(_control(action, done, refused)))
+        a.set_defaults(func=bind(_control(action, done, refused)), audit=action)
     rp = cs.add_parser("report", help="un rang par destinataire : état, raison, heure, retour de SES (CSV)")
     rp.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     rp.add_argument("--out", metavar="FICHIER", help="fichier CSV (Excel, « ; », UTF-8) ; sinon la sortie standard")
-    rp.set_defaults(func=bind(cmd_report))
+    rp.set_defaults(func=bind(cmd_report), audit="report")
     rt = cs.add_parser("retry", help="renvoie aux échecs (après correction) ; --unknown : aussi aux inconnus")
     rt.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     rt.add_argument("--unknown", action="store_true",
                     help="aussi les destinataires à l’issue inconnue depuis plus de 15 minutes (confirmation)")
     rt.add_argument("--yes", type=int, metavar="N", help="confirme sans question : N doit être le nombre d’inconnus")
-    rt.set_defaults(func=bind(cmd_retry))
+    rt.set_defaults(func=bind(cmd_retry), audit="retry")
     sc = cs.add_parser("schedule", help="programme l’envoi à une date et une heure (Paris), le déplace ou l’annule")
     sc.add_argument("id", metavar="ID", help="identifiant de la campagne (voir convier campaign list)")
     sc.add_argument("--at", metavar="QUAND", help="« 2023-01-23 10:00 » ou, par rapport à l’événement, « J-1 10:00 »")
     sc.add_argument("--cancel", action="store_true", help="annule l’envoi programmé")
-    sc.set_defaults(func=bind(cmd_schedule))
+    sc.set_defaults(func=bind(cmd_schedule), audit=lambda args: "unschedule" if args.cancel else "schedule")
     from convier.cli import updates as updates_cli
 
     updates_cli.register(cs, bind)

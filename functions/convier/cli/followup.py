@@ -6,7 +6,7 @@ from convier.services import followups
 
 
 def cmd_create(args, console, err) -> int:
-    from convier.cli.campaign import invoke_create
+    from convier.cli.campaign import invoke_once
     from convier.cli.target import resolve
 
     settings, clients = resolve(args)
@@ -15,9 +15,14 @@ def cmd_create(args, console, err) -> int:
                    "kind": args.kind}
         if args.message:
             payload["message"] = {"name": args.message, "text": followups.read_message_text(args.message)}
-        return print_summary(invoke_create(clients, settings, payload, what=args.message or ""), console, err)
+        return print_summary(invoke_once(clients, settings, payload, what=args.message or ""), console, err)
     campaign = followups.create_followup(clients, settings, args.parent, to=args.to, message_file=args.message,
                                          subject=args.subject, kind=args.kind)
+    from convier.cli import journal
+    from convier.services.audit import followup_detail
+
+    journal.note(campaign=campaign.id, list_name=campaign.list_name,
+                 detail=followup_detail(args.parent, args.kind, campaign.segments))
     return print_created(campaign, clients, settings, console, err)
 
 
@@ -63,7 +68,7 @@ def register(sub, console, err) -> None:
     c.add_argument("--subject", metavar="OBJET", help="objet de l’e-mail")
     c.add_argument("--kind", choices=followups.PRESETS, metavar="MODÈLE",
                    help="suivi prêt à l’emploi : " + ", ".join(followups.PRESETS) + " (texte modifiable)")
-    c.set_defaults(func=bind(cmd_create))
+    c.set_defaults(func=bind(cmd_create), audit="followup")
     t = fs.add_parser("text", help="affiche le texte d’un suivi prêt à l’emploi, à modifier puis donner à --message")
     t.add_argument("kind", choices=followups.PRESETS, metavar="MODÈLE", help=", ".join(followups.PRESETS))
     t.set_defaults(func=bind(cmd_text))

@@ -42,6 +42,10 @@ def cmd_import(args) -> int:
     source = f"fichier {Path(args.file).name}"
     with _progress(len(parsed.rows)) as progress:
         report = lists.import_list(clients, settings, args.list, parsed, source=source, progress=progress)
+    from convier.cli import journal
+
+    journal.note(detail=f"{Path(args.file).name} : {report.added} ajoutés, {report.updated} mis à jour, "
+                        f"{report.rejected} rejetés")
     print_import(report)
     return 0
 
@@ -134,6 +138,9 @@ def cmd_export(args) -> int:
     from convier.domain.exports import write_csv, write_csv_file
 
     header, rows = lists.export_list(clients, settings, args.list)
+    from convier.cli import journal
+
+    journal.note(detail=f"{len(rows)} abonnés")
     if args.out and args.out != "-":
         write_csv_file(args.out, header, rows)
         err.print(f"{_plural(len(rows), 'abonné')} exporté(s) dans {args.out}")
@@ -189,6 +196,10 @@ def cmd_forget(args) -> int:
     address = lists.erasable_address(args.email)  # refused before anything starts (InputError: exit 2)
     settings, clients = _resolve(args)
     done = lists.forget_address(clients, settings, address, erasers=local_erasers(settings))
+    from convier.cli import journal
+
+    journal.note(detail=f"abonné {done.sid[:8]}… : {len(done.lists)} listes, "  # the action, never the address
+                        f"{len(done.campaign_records)} enregistrements de campagne")
     if not done.anything:
         console.print("Cette adresse n'apparaît nulle part : rien à effacer.")
         return 0
@@ -225,6 +236,9 @@ def cmd_unsubscribe(args) -> int:
 
     settings, clients = _resolve(args)
     done = lists.unsubscribe_address(clients, settings, args.email, list_name=args.list)
+    from convier.cli import journal
+
+    journal.note(detail=f"abonné {done.sid[:8]}… : " + (", ".join(done.changed) or "rien à changer"))
     for name in done.changed:
         console.print(f"Désinscrit de la liste « {name} » (abonné {done.sid}) : aucun envoi ne lui part plus.")
     for name, status in done.already:
@@ -314,11 +328,11 @@ def register(sub) -> None:
     p = lists_sub.add_parser("import", help="importe un fichier CSV (virgule, point-virgule ou tabulation)")
     p.add_argument("list", metavar="LISTE", help="nom de la liste (créée si besoin)")
     p.add_argument("file", metavar="FICHIER", help="fichier CSV avec une colonne email / courriel")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=cmd_import, audit="import")
     p = lists_sub.add_parser("export", help="exporte une liste en CSV (adresse, noms, statut, attributs, consentement)")
     p.add_argument("list", metavar="LISTE", help="nom de la liste à exporter")
     p.add_argument("--out", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=cmd_export, audit="export")
     p = lists_sub.add_parser("show", help="effectifs par statut d'une liste, ou de toutes")
     p.add_argument("list", metavar="LISTE", nargs="?", help="une liste (défaut : toutes)")
     p.set_defaults(func=cmd_show)
@@ -330,12 +344,12 @@ def register(sub) -> None:
     subs_sub = subs_p.add_subparsers(dest="subscribers_command", required=True, metavar="ACTION")
     p = subs_sub.add_parser("forget", help="efface une adresse de toutes les listes et de toutes les campagnes")
     p.add_argument("email", metavar="ADRESSE", help="l’adresse électronique à effacer partout")
-    p.set_defaults(func=cmd_forget)
+    p.set_defaults(func=cmd_forget, audit="erase")
     p = subs_sub.add_parser("unsubscribe", help="désinscrit une adresse (demande reçue par courriel ou autrement), "
                                                 "comme son lien de désinscription")
     p.add_argument("email", metavar="ADRESSE", help="l’adresse électronique à désinscrire")
     p.add_argument("--list", metavar="LISTE", help="une seule liste (défaut : toutes les listes où elle figure)")
-    p.set_defaults(func=cmd_unsubscribe)
+    p.set_defaults(func=cmd_unsubscribe, audit="unsubscribe")
 
     local_p = sub.add_parser("local", help="le serveur local par défaut (moto) et son dossier d'état")
     local_sub = local_p.add_subparsers(dest="local_command", required=True, metavar="ACTION")

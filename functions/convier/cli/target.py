@@ -30,8 +30,15 @@ def home_of(args) -> Path:
 def resolve(args, *, env: dict | None = None, announce=None) -> tuple[Settings, Clients]:
     """Settings and clients for a parsed command line (`args` may lack any of the global options).
 
-    `announce(message)` is told when the embedded server has to be started (it takes a few seconds).
+    `announce(message)` is told when the embedded server has to be started (it takes a few seconds). The
+    command's audit entry is written where they point (cli/journal.py).
     """
+    from convier.cli import journal
+
+    return journal.resolved(*_resolve(args, env=env, announce=announce))
+
+
+def _resolve(args, *, env: dict | None, announce) -> tuple[Settings, Clients]:
     env = os.environ if env is None else env
     base = Settings.from_env(env)
     if getattr(args, "stack", None):

@@ -80,6 +80,9 @@ def cmd_export(args, console, err) -> int:
     settings, clients = resolve(args)
     campaign = campaigns.require(clients, settings, args.id)
     header, rows = rsvp.export_rows(clients.dynamodb, settings.table, campaign)
+    from convier.cli import journal
+
+    journal.note(list_name=campaign.list_name, detail=f"réponses : {len(rows)} lignes")
     if args.out and args.out != "-":
         write_csv_file(args.out, header, rows)
         answered = sum(1 for r in rows if r[4])
@@ -134,6 +137,10 @@ def cmd_capacity(args, console, err) -> int:
 
     settings, clients = resolve(args)
     promoted = answers.set_capacity(clients, settings, args.id, args.places)
+    from convier.cli import journal
+
+    journal.note(detail=f"{args.places} places" + (f", {len(promoted)} de la liste d’attente confirmés"
+                                                   if promoted else ""))
     console.print(f"Capacité de {args.id} : {args.places} places")
     if promoted:
         console.print(f"{len(promoted)} personnes de la liste d’attente ont reçu une place ; "
@@ -160,7 +167,7 @@ def register(sub, console, err) -> None:
     e = rs.add_parser("export", help="CSV des abonnés avec leur réponse, son heure, la liste d’attente")
     e.add_argument("id", metavar="ID", help="identifiant de la campagne")
     e.add_argument("--out", metavar="FICHIER", help="fichier CSV (défaut : la sortie standard)")
-    e.set_defaults(func=bind(cmd_export))
+    e.set_defaults(func=bind(cmd_export), audit="export")
     w = rs.add_parser("show", help="les réponses par segment (effectifs, capacité), la liste d’attente dans "
                                    "l’ordre, l’historique de chacun")
     w.add_argument("id", metavar="ID", help="identifiant de l’invitation (ou d’un de ses suivis)")
@@ -169,4 +176,4 @@ def register(sub, console, err) -> None:
                                        "chacun est prévenu")
     k.add_argument("id", metavar="ID", help="identifiant de l’invitation")
     k.add_argument("places", metavar="N", type=int, help="nombre de places")
-    k.set_defaults(func=bind(cmd_capacity))
+    k.set_defaults(func=bind(cmd_capacity), audit="capacity")

@@ -1,18 +1,40 @@
-"""Campaign function: admin actions (create, send, pause, resume, cancel, status, retry, report), IAM credentials
-only. On a stack every campaign is rendered here: `convier --stack` sends the files' text, never a rendering."""
+"""Campaign function: admin actions (create, edit, cancel-event, send, pause, resume, cancel, status, retry,
+report, schedules), IAM credentials only. On a stack every campaign is rendered here: `convier --stack` sends the
+files' text, never a rendering.
+
+Each staff action done here is in the audit log (services.audit), under the `caller` of the payload: the AWS
+identity `convier --stack` read with STS GetCallerIdentity. The function trusts that name because only the
+principals template.yaml allows may invoke it (the OperatorPolicy's holders, the scheduler's role), and each of
+them could as well act on the table directly; CloudTrail keeps the invoke's real principal. A payload without
+`caller` (an invoke by hand) is recorded as such.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from convier.errors import InputError
 from convier.services import campaigns
 from convier.settings import Clients, Settings
 
 ACTIONS = {"send", "pause", "resume", "cancel", "status", "retry", "report", "schedule", "unschedule",
-           "scheduled-send", "followup-create"}
+           "scheduled-send", "followup-create", "edit", "cancel-event"}
 CREATE = "create"  # the one action without a campaign yet
+AUDITED = {"create": "create", "followup-create": "followup", "edit": "edit", "cancel-event": "cancel_event",
+           "send": "send", "pause": "pause", "resume": "resume", "cancel": "cancel", "retry": "retry",
+           "report": "report", "schedule": "schedule", "unschedule": "unschedule"}  # action → audit action
+UNCALLED = "appel direct de la fonction de campagne (sans « caller »)"
 
 
 def run(event: dict, settings: Settings, clients: Clients) -> dict:
+    result = _run(event, settings, clients)
+    if result.get("ok") and event.get("action") in AUDITED and result.get("changed", True) and not result.get(
+            "again"):  # a request answered before was recorded then
+        _journal(event, result, settings, clients)
+    return result
+
+
+def _run(event: dict, settings: Settings, clients: Clients) -> dict:
     action, campaign_id = event.get("action"), event.get("campaign")
     if action == CREATE:
         try:
@@ -22,6 +44,9 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
     if action not in ACTIONS or not campaign_id:
         return {"ok": False, "error": f"action attendue : {CREATE}, ou l’une de {sorted(ACTIONS)} avec « campaign »"}
     try:
+        if action in ("edit", "cancel-event"):
+            return {"ok": True, **_answered_once(event, settings, clients, lambda: _update(
+                action, event, settings, clients, campaign_id))}
         if action == "followup-create":
             return {"ok": True, **_followup(event, settings, clients, campaign_id)}
         if action in ("schedule", "unschedule", "scheduled-send"):
@@ -46,6 +71,97 @@ def run(event: dict, settings: Settings, clients: Clients) -> dict:
         return {"ok": True, "changed": changed}
     except InputError as exc:
         return {"ok": False, "error": str(exc)}
+
+
+def _journal(event: dict, result: dict, settings: Settings, clients: Clients) -> None:
+    """The action in the audit log (see the module's docstring): campaign, list, counts; never an address."""
+    from convier.services import audit
+
+    action, campaign_id = event["action"], event.get("campaign") or ""
+    detail = {"create": lambda: (event.get("post") or {}).get("name", "").replace("\\", "/").rpartition("/")[2],
+              "followup-create": lambda: audit.followup_detail(campaign_id, event.get("kind"), result["segments"]),
+              "edit": lambda: " ; ".join(result["changes"])[:500] or "aucun changement",
+              "cancel-event": lambda: (f"{len(result['stopped'])} envoi(s) arrêté(s), {len(result['unscheduled'])} "
+                                       f"programmation(s) retirée(s) ; annulation à envoyer : "
+                                       f"{result['annulation']['id']}"),
+              "send": lambda: f"{result['enqueued']} destinataires",
+              "retry": lambda: f"{result['failed']} échecs, {result['unknown']} inconnus",
+              "report": lambda: f"{len(result['rows'])} lignes",
+              "schedule": lambda: f"{result['at']} (UTC)"}.get(action, lambda: "")()
+    if action in ("create", "followup-create"):
+        campaign_id = result["id"]
+    list_name = result.get("list") or ""
+    try:
+        if not list_name:
+            from convier.store import records
+
+            found = records.load_campaign(clients.dynamodb, settings.table, campaign_id, parts=False)
+            list_name = found.list_name if found else ""
+        caller = event.get("caller")
+        audit.record(clients, settings, audit.cli_who(caller) if caller else UNCALLED, AUDITED[action],
+                     campaign=campaign_id, list_name=list_name, detail=detail, source=audit.CLI)
+    except Exception:  # the action is done: its answer goes back; the missing entry is in the function's log
+        logging.getLogger("convier").exception("audit log not written for %s %s", action, campaign_id)
+
+
+def _answered_once(event: dict, settings: Settings, clients: Clients, work) -> dict:
+    """`work()` once per `request_id`: the same request again (an invoke retried after a lost answer) gets
+    the first attempt's answer, not a second edit or a refusal."""
+    import json
+    import time
+
+    from convier.store import records
+
+    request = event.get("request_id", "")
+    if not request:
+        return work()
+    if len(request) > 200 or not request.isprintable():
+        raise InputError("request_id : 200 caractères imprimables au plus")
+    new, answer = records.claim_request(clients.dynamodb, settings.table, request)
+    for _ in range(0 if new else 60):  # the first attempt may still be running: its answer comes
+        if answer is not None:
+            return {**json.loads(answer), "again": True}
+        time.sleep(2)
+        answer = records.claim_request(clients.dynamodb, settings.table, request)[1]
+    if not new:
+        raise InputError(f"demande {request} : la première tentative n’a pas répondu ; vérifiez l’invitation "
+                         "(convier campaign status) avant de recommencer")
+    done = work()
+    records.answer_request(clients.dynamodb, settings.table, request, json.dumps(done, ensure_ascii=False))
+    return done
+
+
+def _update(action: str, event: dict, settings: Settings, clients: Clients, campaign_id: str) -> dict:
+    """`edit` (the campaign file's text, parsed here with the CLI's parser; the post's when given again) and
+    `cancel-event` (the message file's text when given), with what the CLI prints (updates' summaries)."""
+    from convier.services import updates
+
+    if action == "cancel-event":
+        message = _file(event, "message", required=False)
+        return updates.cancel_summary(clients, settings, campaign_id, to=event.get("to"),
+                                      subject=event.get("subject"), message=message[1] if message else None,
+                                      message_source=message[0] if message else None, aws=_scheduler(event, clients))
+    from convier.aws.resources import sender_preparer
+    from convier.inputs.campaignfile import parse_campaign
+
+    chosen = _file(event, "settings")
+    post = _file(event, "post", required=False)
+    return updates.edit_summary(clients, settings, campaign_id, parse_campaign(chosen[1], chosen[0]),
+                                notice=bool(event.get("notice")), to=event.get("to"),
+                                post_text=post[1] if post else None, post_name=post[0] if post else None,
+                                prepare_sender=sender_preparer(settings))
+
+
+def _scheduler(event: dict, clients: Clients):
+    """The stack's EventBridge Scheduler group and role (services.schedules.AwsScheduler)."""
+    import os
+
+    from convier.services import schedules
+
+    return schedules.AwsScheduler(client=clients.client("scheduler"),
+                                  group=os.environ.get("CONVIER_SCHEDULE_GROUP", ""),
+                                  role_arn=os.environ.get("CONVIER_SCHEDULER_ROLE_ARN", ""),
+                                  target_arn=event.get("function_arn", ""))
 
 
 def _file(event: dict, field: str, *, required: bool = True) -> tuple[str, str] | None:
@@ -91,7 +207,6 @@ def _followup(event: dict, settings: Settings, clients: Clients, parent: str) ->
 def _schedules(action: str, event: dict, settings: Settings, clients: Clients, campaign_id: str) -> dict:
     """EventBridge Scheduler invokes `scheduled-send`; staff `schedule` (at: ISO with offset) and `unschedule`."""
     import datetime as dt
-    import os
 
     from convier.services import schedules
 
@@ -100,9 +215,7 @@ def _schedules(action: str, event: dict, settings: Settings, clients: Clients, c
         if fired is None:
             return {"ok": True, "fired": False}
         return {"ok": not fired.refused, "fired": True, "enqueued": fired.enqueued, "error": fired.refused}
-    aws = schedules.AwsScheduler(client=clients.client("scheduler"), group=os.environ.get("CONVIER_SCHEDULE_GROUP", ""),
-                                 role_arn=os.environ.get("CONVIER_SCHEDULER_ROLE_ARN", ""),
-                                 target_arn=event.get("function_arn", ""))
+    aws = _scheduler(event, clients)
     if action == "unschedule":
         return {"ok": True, "changed": schedules.unschedule(clients, settings, campaign_id, aws=aws)}
     try:

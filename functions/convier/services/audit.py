@@ -1,7 +1,8 @@
 """The audit log: every staff action, who, when, what, on which campaign or list; never a recipient's address.
 
 Actions are short French verbs the Journal shows as they are. An erasure is logged with what it removed
-(counts), never with the address it erased.
+(counts), never with the address it erased. The CLI's actions are here too (source "cli", `who` says
+« ligne de commande (…) »: the system user on the embedded default, the AWS identity on a stack).
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ ACTIONS = {
     "followup": "suivi créé", "schedule": "envoi programmé", "unschedule": "programmation annulée",
     "cancel_event": "annulation de l’événement",
 }
+
+
+CLI = "cli"  # the source of the command line's entries (the console's: "console")
+
+
+def cli_who(identity: str) -> str:
+    """Who, for an action of the command line, as the Journal shows it: « ligne de commande (alice) » on the
+    embedded default, « ligne de commande (arn:aws:sts::…:assumed-role/…/alice) » on a stack."""
+    return f"ligne de commande ({identity or 'inconnu'})"
+
+
+def followup_detail(parent: str, kind: str | None, segments) -> str:
+    """The Journal's words for a follow-up made (the console's words), wherever it was made."""
+    from convier.domain.segments import segments_fr
+
+    return f"suivi de {parent} ({kind or 'texte libre'}) pour : {segments_fr(tuple(segments))}"
 
 
 def record(clients, settings, who: str, action: str, *, campaign: str = "", list_name: str = "",

@@ -206,7 +206,8 @@ def change_notice(clients, settings, campaign_id: str, *, to: str | None = None,
 
 
 def cancel_event(clients, settings, campaign_id: str, *, to: str | None = None, message_file: str | None = None,
-                 message: str | None = None, subject: str | None = None, aws=None) -> Cancelled:
+                 message: str | None = None, subject: str | None = None, aws=None,
+                 message_source: str | None = None) -> Cancelled:
     """The event is cancelled: see the module's docstring. `aws` (services.schedules.AwsScheduler) removes the
     EventBridge schedules too. Refused for a draft (nobody was invited: `campaign cancel` is enough)."""
     from convier.render.calendar import event_fingerprint, sequence_of, uid_of
@@ -232,9 +233,35 @@ def cancel_event(clients, settings, campaign_id: str, *, to: str | None = None, 
     stopped = tuple(i for i in ids if campaigns.cancel(clients, settings, i))
     annulation = followups.create_followup(clients, settings, campaign_id, to=to, message_file=message_file,
                                            message=message, subject=subject, kind=followups.CANCEL,
-                                           ics=ics or None)
+                                           ics=ics or None, message_source=message_source)
     return Cancelled(campaign=campaigns.require(clients, settings, campaign_id), annulation=annulation,
                      stopped=stopped, unscheduled=unscheduled)
+
+
+def edit_summary(clients, settings, campaign_id: str, campaign_settings, *, notice: bool = False,
+                 to: str | None = None, post_text: str | None = None, post_name: str | None = None,
+                 prepare_sender=None) -> dict:
+    """`edit`, then the « Information de changement » when `notice` is asked and due; what the CLI prints, as
+    plain values that travel as JSON (the campaign function runs it on a stack, the CLI elsewhere)."""
+    edited = edit(clients, settings, campaign_id, campaign_settings, post_text=post_text, post_name=post_name,
+                  prepare_sender=prepare_sender)
+    made = None
+    if notice and edited.notice:
+        created = change_notice(clients, settings, campaign_id, to=to)
+        made = campaigns.summary(created, followups.audience_size(clients, settings, created))
+    return {"id": campaign_id, "list": edited.campaign.list_name, "changes": [c.line for c in edited.changes],
+            "promoted": len(edited.promoted), "refreshed": list(edited.refreshed),
+            "not_refreshed": list(edited.not_refreshed), "scheduled": list(edited.scheduled),
+            "notice": edited.notice, "sequence": edited.sequence, "notice_made": made}
+
+
+def cancel_summary(clients, settings, campaign_id: str, **how) -> dict:
+    """`cancel_event` (`how`: its keywords), as plain values that travel as JSON (see edit_summary)."""
+    done = cancel_event(clients, settings, campaign_id, **how)
+    annulation = done.annulation
+    return {"id": campaign_id, "list": done.campaign.list_name, "unscheduled": list(done.unscheduled),
+            "stopped": list(done.stopped),
+            "annulation": campaigns.summary(annulation, followups.audience_size(clients, settings, annulation))}
 
 
 def cancellation_calendar(invitation: records.Campaign, *, uid: str, sequence: int) -> str:

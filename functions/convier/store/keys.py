@@ -21,6 +21,7 @@
 | `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
 | `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
 | `CREATES`          | `{request id}`    | the campaign a create request made (a retried request finds it)|
+| `REQUESTS`         | `{request id}`    | the answer of an edit or cancel-event request (idem, retried)  |
 
 A subscriber id (`sid`) is a keyed hash of the normalised address (domain.ids): keys never hold an address.
 Standard library only: every runtime imports this.
@@ -41,6 +42,7 @@ RSVP = "RSVP#"
 AUDIT = "AUDIT#"
 SIGNIN = "SIGNIN"
 CREATES = "CREATES"
+REQUESTS = "REQUESTS"
 PARTS = "PARTS"
 SOURCE = "SOURCE"
 COUNTERS = "COUNTERS"
@@ -148,3 +150,8 @@ def schedule_key(campaign_id: str) -> tuple[str, str]:
 def create_request_key(request: str) -> tuple[str, str]:
     """A create request (the campaign function's `request_id`): the id of the campaign it made."""
     return CREATES, request
+
+
+def request_key(request: str) -> tuple[str, str]:
+    """An edit or cancel-event request of the campaign function (`request_id`): its answer, once done."""
+    return REQUESTS, request

@@ -231,6 +231,24 @@ def claim_create(client, table: str, request: str, campaign_id: str) -> str:
         return ddb.get(client, table, pk, sk, projection="campaign")["campaign"]
 
 
+def claim_request(client, table: str, request: str) -> tuple[bool, str | None]:
+    """(True, None) when this request is new (claimed now); (False, answer) when it came before: its answer
+    as stored by `answer_request` (JSON text), or None while the first attempt has not answered yet."""
+    pk, sk = keys.request_key(request)
+    try:
+        client.put_item(TableName=table, Item=ddb.to_item({"PK": pk, "SK": sk, "at": now_iso()}),
+                        ConditionExpression="attribute_not_exists(PK)")
+        return True, None
+    except client.exceptions.ConditionalCheckFailedException:
+        found = ddb.get(client, table, pk, sk) or {}
+        return False, found.get("answer")
+
+
+def answer_request(client, table: str, request: str, answer: str) -> None:
+    client.update_item(TableName=table, Key=ddb.key(*keys.request_key(request)), UpdateExpression="SET answer = :a",
+                       ExpressionAttributeValues={":a": {"S": answer}})
+
+
 def load_campaign(client, table: str, campaign_id: str, *, parts: bool = True) -> Campaign | None:
     """The campaign; with parts=False only META is read (pages, status: the template has no HTML or text)."""
     if not parts:
