@@ -431,8 +431,9 @@ def test_followup_create_on_a_stack_is_rendered_by_the_campaign_function(cli, se
     assert made.code == 0, made.err
     payload = dict(fake.calls[-1][1])
     assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
-    assert payload == {"action": "followup-create", "campaign": parent_id, "to": None, "subject": None, "caller": CALLER,
-                       "kind": None, "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
+    assert payload == {"action": "followup-create", "campaign": parent_id, "to": None, "subject": None,
+                       "caller": CALLER, "kind": None,
+                       "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
     followup_id = made.out.strip().splitlines()[-1]
     assert made.out.startswith(f"Suivi créé pour l’invitation {parent_id} : peut-être (0 destinataires")
     campaign = records.load_campaign(settings.clients.dynamodb, outputs["TableName"], followup_id)
@@ -476,3 +477,206 @@ def test_the_campaign_function_may_make_every_call_a_create_makes(settings, stac
     allowed = {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
     assert {"dynamodb:PutItem", "ses:GetEmailIdentity"} <= set(calls)
     assert set(calls) <= allowed, set(calls) - allowed
+
+
+# --- the audit log on a stack ------------------------------------------------------------------------------------
+
+def stack_journal(outputs: dict, endpoint: str) -> list[dict]:
+    """The stack's audit log, oldest first."""
+    from convier.services import audit
+
+    function = function_settings(outputs, endpoint)
+    return list(reversed(audit.recent(Clients(function), function)))
+
+
+def test_on_a_stack_the_journal_names_the_aws_identity_and_the_function_records_what_it_does(
+        cli, settings, stack, moto_server, tmp_path, monkeypatch):
+    from convier.services import audit
+
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0  # the CLI writes it
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    created = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
+    campaign_id = created.out.strip().splitlines()[-1]
+    assert cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3").code == 0
+    assert cli(*on_stack, "campaign", "pause", campaign_id).code == 0
+    assert cli(*on_stack, "campaign", "pause", campaign_id).code == 2  # refused by the function: no entry
+    assert cli(*on_stack, "rsvps", "export", campaign_id, "--out", tmp_path / "r.csv").code == 0  # the CLI's
+    assert [call[1]["action"] for call in fake.calls] == ["create", "send", "pause", "pause"]
+    assert {call[1]["caller"] for call in fake.calls} == {CALLER}
+
+    entries = stack_journal(outputs, moto_server)
+    assert [e["action"] for e in entries] == ["import", "create", "send", "pause", "export"]
+    assert {(e["who"], e["source"]) for e in entries} == {(f"ligne de commande ({CALLER})", "cli")}
+    create, send = entries[1], entries[2]
+    assert (create["campaign"], create["list"], create["detail"]) == (campaign_id, "invites", SEED.name)
+    assert (send["campaign"], send["list"], send["detail"]) == (campaign_id, "invites", "3 destinataires")
+    assert not any(person in json.dumps(entries) for person in PEOPLE)
+    assert audit.recent(settings.clients, settings.settings) == []  # nothing in the workstation's table
+    # an invoke by hand (no caller) is still recorded, as such; a read is not
+    function = function_settings(outputs, moto_server)
+    assert campaign_handler.run({"action": "resume", "campaign": campaign_id}, function, Clients(function))["ok"]
+    assert campaign_handler.run({"action": "status", "campaign": campaign_id}, function, Clients(function))["ok"]
+    last = stack_journal(outputs, moto_server)[-1]
+    assert (last["action"], last["who"]) == ("resume", campaign_handler.UNCALLED)
+
+
+# --- campaign edit / cancel-event on a stack: the campaign function renders ---------------------------------------
+
+def _sent_invitation(cli, on_stack, tmp_path, campaign_file) -> str:
+    made = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", campaign_file)
+    assert made.code == 0, made.err
+    campaign_id = made.out.strip().splitlines()[-1]
+    sent = cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3")
+    assert sent.code == 0, sent.err
+    return campaign_id
+
+
+def test_edit_and_cancel_event_on_a_stack_print_what_they_print_locally(cli, settings, stack, moto_server,
+                                                                         tmp_path, monkeypatch):
+    from test_followups import EVENT_YAML
+    from test_updates import MOVED_YAML
+
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    first, moved, message = tmp_path / "campagne.yaml", tmp_path / "moved.yaml", tmp_path / "annulation.md"
+    first.write_text(EVENT_YAML, encoding="utf-8")
+    moved.write_text(MOVED_YAML, encoding="utf-8")
+    message.write_text("---\nsubject: \"Annulé : {{ titre }}\"\n---\nLa journée n’aura pas lieu.\n", encoding="utf-8")
+    assert cli("lists", "import", "invites", people_file(tmp_path)).code == 0
+    local_id = _sent_invitation(cli, (), tmp_path, first)
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    fake = on_the_stack(monkeypatch, outputs, moto_server)
+    remote_id = _sent_invitation(cli, on_stack, tmp_path, first)
+    fake.calls.clear()
+
+    local = cli("campaign", "edit", local_id, "--campaign", moved, "--notice")
+    remote = cli(*on_stack, "campaign", "edit", remote_id, "--campaign", moved, "--notice")
+    assert local.code == remote.code == 0, remote.err
+    ((function, payload, _),) = fake.calls
+    assert function == outputs["CampaignFunctionName"]
+    assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
+    assert payload == {"action": "edit", "campaign": remote_id, "notice": True, "to": None, "caller": CALLER,
+                       "settings": {"name": str(moved), "text": MOVED_YAML}}
+    local_notice, remote_notice = local.out.strip().splitlines()[-1], remote.out.strip().splitlines()[-1]
+    assert "Date et horaire" in remote.out and "SEQUENCE 1" in remote.out
+    assert _normalised(remote.out, remote_id, remote_notice) == _normalised(local.out, local_id, local_notice)
+    assert _normalised(remote.err, remote_id, remote_notice) == _normalised(local.err, local_id, local_notice)
+    dynamo, table = settings.clients.dynamodb, outputs["TableName"]
+    stored = records.load_campaign(dynamo, table, remote_id)
+    assert stored.event["start"] == "2023-01-24T10:00:00+01:00" and "SEQUENCE:1" in stored.template.to_dict()["ics"]
+    assert records.load_campaign(dynamo, table, remote_notice).kind == records.UPDATE
+
+    fake.calls.clear()
+    local = cli("campaign", "cancel-event", local_id, "--message", message)
+    remote = cli(*on_stack, "campaign", "cancel-event", remote_id, "--message", message)
+    assert local.code == remote.code == 0, remote.err
+    payload = dict(fake.calls[0][1])
+    assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
+    assert payload == {"action": "cancel-event", "campaign": remote_id, "to": None, "subject": None, "caller": CALLER,
+                       "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
+    local_cancel, remote_cancel = local.out.strip().splitlines()[-1], remote.out.strip().splitlines()[-1]
+
+    def but_stopped(text: str, *ids: str) -> str:  # the local invitation went out whole; the stack's still sends
+        return "\n".join(line for line in _normalised(text, *ids).splitlines() if "Envois arrêtés" not in line)
+
+    assert but_stopped(remote.out, remote_id, remote_cancel) == but_stopped(local.out, local_id, local_cancel)
+    assert f"Envois arrêtés : {remote_id}, {remote_notice}" in remote.out
+    annulation = records.load_campaign(dynamo, table, remote_cancel)
+    assert annulation.kind == records.CANCELLATION and annulation.template.subject.startswith("Annulé : ")
+    assert "METHOD:CANCEL" in annulation.template.to_dict()["ics"]
+    again = cli(*on_stack, "campaign", "cancel-event", remote_id)
+    local_again = cli("campaign", "cancel-event", local_id)
+    assert again.code == 2 and "est annulé" in again.err  # a new request: refused as locally
+    assert _normalised(again.err, remote_id) == _normalised(local_again.err, local_id)
+
+    actions = [(e["action"], e["campaign"]) for e in stack_journal(outputs, moto_server)]
+    assert actions[-2:] == [("edit", remote_id), ("cancel_event", remote_id)]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("event:\n  start: [2023\n", encoding="utf-8")
+    here, there = cli("campaign", "edit", local_id, "--campaign", broken), cli(*on_stack, "campaign", "edit",
+                                                                                 remote_id, "--campaign", broken)
+    assert here.code == there.code == 2 and f"{broken}, ligne" in there.err
+
+
+def test_an_edit_or_a_cancellation_whose_answer_is_lost_is_done_once(cli, settings, stack, moto_server, tmp_path,
+                                                                    monkeypatch):
+    from test_followups import EVENT_YAML
+    from test_updates import MOVED_YAML
+
+    name, outputs = stack
+    on_stack = ("--endpoint-url", moto_server, "--stack", name)
+    first, moved = tmp_path / "campagne.yaml", tmp_path / "moved.yaml"
+    first.write_text(EVENT_YAML, encoding="utf-8")
+    moved.write_text(MOVED_YAML, encoding="utf-8")
+    assert cli(*on_stack, "lists", "import", "invites", people_file(tmp_path)).code == 0
+    on_the_stack(monkeypatch, outputs, moto_server)
+    campaign_id = _sent_invitation(cli, on_stack, tmp_path, first)
+    fake = LosesTheFirstAnswer(function_settings(outputs, moto_server))
+    monkeypatch.setattr(Clients, "client", lambda self, service, real=Clients.client: (
+        fake if service == "lambda" else real(self, service)))
+    edited = cli(*on_stack, "campaign", "edit", campaign_id, "--campaign", moved, "--notice")
+    assert edited.code == 0, edited.err
+    assert len(fake.calls) == 2 and fake.calls[0][1] == fake.calls[1][1]  # the same request, the same id
+    assert "Date et horaire" in edited.out  # the first attempt's answer (a second edit would find no change)
+    fake.calls.clear()
+    cancelled = cli(*on_stack, "campaign", "cancel-event", campaign_id)
+    assert cancelled.code == 0, cancelled.err  # not « est annulé »: the first attempt's answer
+    assert len(fake.calls) == 2
+    dynamo, table = settings.clients.dynamodb, outputs["TableName"]
+    kinds = [records.load_campaign(dynamo, table, item["SK"], parts=False).kind
+             for item in ddb.query(dynamo, table, keys.CAMPAIGNS)]
+    assert kinds.count(records.UPDATE) == 1 and kinds.count(records.CANCELLATION) == 1
+    actions = [e["action"] for e in stack_journal(outputs, moto_server)]
+    assert actions.count("edit") == 1 and actions.count("cancel_event") == 1 and actions.count("followup") == 0
+
+
+def test_the_campaign_function_may_make_every_call_an_edit_and_a_cancellation_make(settings, stack, moto_server,
+                                                                                    tmp_path):
+    """The AWS calls of an edit (a raised capacity on a sent invitation) and of a cancellation through the real
+    handler, audit entries included, against the template's statements for the campaign function's role (a
+    transaction is authorised as the actions of its items)."""
+    from convier.settings import _session_unlocked
+    from test_followups import EVENT_YAML
+
+    name, outputs = stack
+    function = function_settings(outputs, moto_server)
+    clients = Clients(function)
+    subscribers.ensure_list(settings.clients.dynamodb, outputs["TableName"], "invites")
+    clients.ses.create_email_identity(EmailIdentity="numerique.gouv.fr")
+    made = campaign_handler.run({"action": "create", "list": "invites", "caller": CALLER,
+                                 "post": {"name": "billet.md", "text": SEED.read_text(encoding="utf-8")},
+                                 "settings": {"name": "c.yaml", "text": EVENT_YAML + "capacity: 2\n"}},
+                                function, clients)
+    assert records.set_campaign_status(clients.dynamodb, function.table, made["id"], records.SENDING)  # as if sent
+    calls = []
+
+    def seen(model, params, **kwargs):
+        name = f"{model.service_model.signing_name}:{model.name}"
+        if name == "dynamodb:TransactWriteItems":
+            calls.extend(f"dynamodb:{kind}Item" for item in params["TransactItems"] for kind in item)
+        else:
+            calls.append(name)
+
+    session = _session_unlocked()
+    session.events.register("before-call", seen)
+    try:
+        for event in ({"action": "edit", "campaign": made["id"], "caller": CALLER, "request_id": uuid.uuid4().hex,
+                       "settings": {"name": "c.yaml", "text": EVENT_YAML.replace("09:00", "10:00") + "capacity: 5\n"}},
+                      {"action": "cancel-event", "campaign": made["id"], "caller": CALLER,
+                       "request_id": uuid.uuid4().hex}):
+            answer = campaign_handler.run(event, function, Clients(function))  # clients made after the hook
+            assert answer["ok"] is True, answer
+    finally:
+        session.events.unregister("before-call", seen)
+    template = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
+    statements = [st for policy in template["CampaignFunction"]["Properties"]["Policies"]
+                  for st in policy["Statement"]]
+    statements += [st for res in template.values() if res["Type"] == "AWS::IAM::Policy"
+                   and {"Ref": "CampaignFunctionRole"} in res["Properties"]["Roles"]
+                   for st in res["Properties"]["PolicyDocument"]["Statement"]]
+    allowed = {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= set(calls)
+    assert set(calls) <= allowed, set(calls) - allowed
+    assert [e["action"] for e in stack_journal(outputs, moto_server)] == ["create", "edit", "cancel_event"]
