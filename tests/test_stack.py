@@ -353,6 +353,7 @@ def test_an_answer_lost_on_the_way_is_asked_again_and_makes_one_campaign(cli, se
     dynamo, table = settings.clients.dynamodb, outputs["TableName"]
     assert _invitations(dynamo, table) == [campaign_id]
     assert {item["campaign"] for item in ddb.query(dynamo, table, keys.CREATES)} == {campaign_id}
+    assert [e["action"] for e in stack_journal(outputs, moto_server)] == ["import", "create"]  # once, not twice
 
 
 def test_the_same_request_twice_at_once_makes_one_campaign(settings, stack, moto_server, tmp_path):

@@ -27,9 +27,10 @@ UNCALLED = "appel direct de la fonction de campagne (sans « caller »)"
 
 
 def run(event: dict, settings: Settings, clients: Clients) -> dict:
+    made_before = _made_before(event, settings, clients)
     result = _run(event, settings, clients)
-    if result.get("ok") and event.get("action") in AUDITED and result.get("changed", True) and not result.get(
-            "again"):  # a request answered before was recorded then
+    again = result.pop("again", False) or made_before  # a request answered before: recorded then
+    if result.get("ok") and event.get("action") in AUDITED and result.get("changed", True) and not again:
         _journal(event, result, settings, clients)
     return result
 
@@ -71,6 +72,16 @@ def _run(event: dict, settings: Settings, clients: Clients) -> dict:
         return {"ok": True, "changed": changed}
     except InputError as exc:
         return {"ok": False, "error": str(exc)}
+
+
+def _made_before(event: dict, settings: Settings, clients: Clients) -> bool:
+    """A create (or follow-up) request made again after a lost answer: its action is in the journal already."""
+    request = event.get("request_id")
+    if event.get("action") not in (CREATE, "followup-create") or not isinstance(request, str) or not request:
+        return False
+    from convier.store import records
+
+    return records.create_claimed(clients.dynamodb, settings.table, request)
 
 
 def _journal(event: dict, result: dict, settings: Settings, clients: Clients) -> None:

@@ -231,6 +231,11 @@ def claim_create(client, table: str, request: str, campaign_id: str) -> str:
         return ddb.get(client, table, pk, sk, projection="campaign")["campaign"]
 
 
+def create_claimed(client, table: str, request: str) -> bool:
+    """True when this create request came before (claim_create made its id)."""
+    return ddb.get(client, table, *keys.create_request_key(request), projection="campaign") is not None
+
+
 def claim_request(client, table: str, request: str) -> tuple[bool, str | None]:
     """(True, None) when this request is new (claimed now); (False, answer) when it came before: its answer
     as stored by `answer_request` (JSON text), or None while the first attempt has not answered yet."""
