@@ -560,6 +560,7 @@ def test_edit_and_cancel_event_on_a_stack_print_what_they_print_locally(cli, set
     assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
     assert payload == {"action": "edit", "campaign": remote_id, "notice": True, "to": None, "caller": CALLER,
                        "settings": {"name": str(moved), "text": MOVED_YAML}}
+    assert set(json.loads((EVENTS / "campaign-edit.json").read_text(encoding="utf-8"))) == {*payload, "request_id"}
     local_notice, remote_notice = local.out.strip().splitlines()[-1], remote.out.strip().splitlines()[-1]
     assert "Date et horaire" in remote.out and "SEQUENCE 1" in remote.out
     assert _normalised(remote.out, remote_id, remote_notice) == _normalised(local.out, local_id, local_notice)
@@ -577,6 +578,8 @@ def test_edit_and_cancel_event_on_a_stack_print_what_they_print_locally(cli, set
     assert re.fullmatch(r"[0-9a-f]{32}", payload.pop("request_id"))
     assert payload == {"action": "cancel-event", "campaign": remote_id, "to": None, "subject": None, "caller": CALLER,
                        "message": {"name": str(message), "text": message.read_text(encoding="utf-8")}}
+    sample = json.loads((EVENTS / "campaign-cancel-event.json").read_text(encoding="utf-8"))
+    assert set(sample) == {*payload, "request_id"} - {"message"}  # the message file is optional
     local_cancel, remote_cancel = local.out.strip().splitlines()[-1], remote.out.strip().splitlines()[-1]
 
     def but_stopped(text: str, *ids: str) -> str:  # the local invitation went out whole; the stack's still sends
