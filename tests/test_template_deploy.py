@@ -324,13 +324,14 @@ def test_a_dashboard_for_a_campaign_day(resources):
 
 
 def test_send_records_and_answers_expire(source, resources):
+    from convier.store import keys
+
     ttl = resources["Table"]["Properties"]["TimeToLiveSpecification"]
-    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+    assert ttl == {"AttributeName": keys.EXPIRES, "Enabled": True}  # the attribute the application writes
     assert source["Parameters"]["RetentionDays"]["Default"] == 180
     for name in FUNCTIONS:
         variables = resources[name]["Properties"]["Environment"]["Variables"]
         assert variables["CONVIER_RETENTION_DAYS"] == {"Ref": "RetentionDays"}
-        assert variables["CONVIER_TTL_ATTRIBUTE"] == "expires_at"
     assert resources["Table"]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 

@@ -81,6 +81,12 @@ class Settings:
     stack: str = ""
     outbox: Path | None = None  # embedded default: where sent messages are copied
     wave: WaveSettings = field(default_factory=WaveSettings)  # the safe start: first wave, pause thresholds
+    retention_days: int | None = None  # send records and answers expire that long after the event (None: never)
+    pause_delay: int | None = None  # seconds before a paused campaign's message is looked at again (send path)
+    # The web function answers within API Gateway's timeout: short AWS calls, few tries (None: CLIENT_CONFIGS)
+    client_connect_timeout: float | None = None
+    client_read_timeout: float | None = None
+    client_max_attempts: int | None = None
 
     @property
     def embedded(self) -> bool:
@@ -110,6 +116,11 @@ class Settings:
             campaign_function=env.get("CONVIER_CAMPAIGN_FUNCTION", ""),
             outbox=Path(outbox) if outbox else None,
             wave=wave_from_env(env),
+            retention_days=_number(env, "CONVIER_RETENTION_DAYS", int),
+            pause_delay=_number(env, "CONVIER_PAUSE_DELAY", int),
+            client_connect_timeout=_number(env, "CONVIER_CLIENT_CONNECT_TIMEOUT", float),
+            client_read_timeout=_number(env, "CONVIER_CLIENT_READ_TIMEOUT", float),
+            client_max_attempts=_number(env, "CONVIER_CLIENT_MAX_ATTEMPTS", int),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -130,6 +141,11 @@ class Settings:
             "CONVIER_KEYS_FILE": str(self.keys_file or ""),
             "CONVIER_CAMPAIGN_FUNCTION": self.campaign_function,
             "CONVIER_OUTBOX": str(self.outbox or ""),
+            **{name: str(value) for name, value in (
+                ("CONVIER_RETENTION_DAYS", self.retention_days), ("CONVIER_PAUSE_DELAY", self.pause_delay),
+                ("CONVIER_CLIENT_CONNECT_TIMEOUT", self.client_connect_timeout),
+                ("CONVIER_CLIENT_READ_TIMEOUT", self.client_read_timeout),
+                ("CONVIER_CLIENT_MAX_ATTEMPTS", self.client_max_attempts)) if value is not None},
             **{name: str(getattr(self.wave, attr)) for name, attr in WAVE_ENV.items()
                if getattr(self.wave, attr) != getattr(WaveSettings(), attr)},
         }
@@ -137,6 +153,12 @@ class Settings:
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+def _number(env, name: str, kind):
+    """A number from the environment, or None when unset or empty."""
+    value = env.get(name)
+    return kind(value) if value not in (None, "") else None
 
 
 LOCAL_SEND_RATE = 14.0  # e-mails/s: SES's default for a new production account
@@ -188,11 +210,23 @@ def _session_unlocked():
     return _SESSION[0]
 
 
-def client_config(service: str):
-    """The botocore Config for one kind of client (see CLIENT_CONFIGS)."""
+def client_config(service: str, settings: Settings | None = None):
+    """The botocore Config for one kind of client (see CLIENT_CONFIGS), made shorter by the settings' client
+    limits where they are set (the web function's): never longer, never more tries."""
     from botocore.config import Config
 
-    return Config(max_pool_connections=16, **CLIENT_CONFIGS.get(service, DEFAULT_CLIENT_CONFIG))
+    config = dict(CLIENT_CONFIGS.get(service, DEFAULT_CLIENT_CONFIG))
+    if settings is not None:
+        for key, limit in (("connect_timeout", settings.client_connect_timeout),
+                           ("read_timeout", settings.client_read_timeout)):
+            if limit is not None:
+                config[key] = min(limit, config.get(key, 60))
+        if settings.client_max_attempts is not None:
+            retries = config.get("retries", {})
+            total = retries.get("total_max_attempts", retries.get("max_attempts", 4) + 1)
+            config["retries"] = {"total_max_attempts": min(settings.client_max_attempts, total),
+                                 "mode": retries.get("mode", "standard")}
+    return Config(max_pool_connections=16, **config)
 
 
 @dataclass
@@ -204,7 +238,7 @@ class Clients:
 
     def client(self, service: str):
         if service not in self._cache:
-            kwargs = {"region_name": self.settings.region, "config": client_config(service)}
+            kwargs = {"region_name": self.settings.region, "config": client_config(service, self.settings)}
             if self.settings.endpoint_url:
                 kwargs.update(endpoint_url=self.settings.endpoint_url, aws_access_key_id="convier",
                               aws_secret_access_key="convier")

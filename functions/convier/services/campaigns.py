@@ -169,7 +169,8 @@ def render_campaign(clients, settings, post, campaign_settings, *, campaign_id: 
         title=invitation.title, post=post_name,
         event=invitation.event.to_record() if invitation.event else {},
         capacity=invitation.capacity, answers=invitation.answers, created_at=created_at or records.now_iso(),
-        warnings=rendered.warnings, preheader=invitation.preheader, checks=findings)
+        warnings=rendered.warnings, preheader=invitation.preheader, checks=findings,
+        retention_days=settings.retention_days)
 
 
 def _check_buildable(template) -> None:

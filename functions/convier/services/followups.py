@@ -205,7 +205,7 @@ def create_followup(clients, settings, parent_id: str, *, to: str | None = None,
         id=campaign_id, list_name=parent.list_name, status=records.DRAFT, template=rendered.message,
         title=parent.title, post=parent.post, event=parent.event, capacity=None, answers=parent.answers,
         created_at=records.now_iso(), warnings=tuple(warnings), kind=campaign_kind, parent=parent.id,
-        segments=segments)
+        segments=segments, retention_days=parent.retention_days or settings.retention_days)
     dynamo, table = clients.dynamodb, settings.table
     records.put_campaign(dynamo, table, campaign)
     records.put_source(dynamo, table, campaign_id, {"message": text, "subject": subject_source, "where": where,

@@ -110,7 +110,8 @@ def sender_for(settings, clients, *, on_sent: OnSent | None = None) -> Sender:
     """A worker's sender, paced at its share of the account's send rate (the send function and the CLI)."""
     total = send_rate(settings, clients)
     pacer = Pacer(worker_rate(total, settings.workers), ceiling=worker_ceiling(total, settings.workers))
-    return Sender(clients=clients, settings=settings, pacer=pacer, on_sent=on_sent)
+    return Sender(clients=clients, settings=settings, pacer=pacer, on_sent=on_sent,
+                  pause_delay=settings.pause_delay if settings.pause_delay is not None else PAUSE_DELAY)
 
 
 def send_rate(settings, clients, default: float = 14.0) -> float:
@@ -230,7 +231,8 @@ def process_message(body: dict, sender: Sender) -> Counts:
             if not reason:
                 to_send.append((sid, sub))
                 continue
-            old = records.skip(dynamo, settings.table, campaign_id, sid, reason, again=again)
+            old = records.skip(dynamo, settings.table, campaign_id, sid, reason, again=again,
+                               expires_at=record_expiry(campaign, settings))
             if old is None:
                 counts.duplicates_avoided += 1
             else:
@@ -255,6 +257,15 @@ def process_message(body: dict, sender: Sender) -> Counts:
     return counts
 
 
+def record_expiry(campaign: records.Campaign, settings) -> int | None:
+    """The TTL of a send record written now: the campaign's retention (stamped at create), else the setting's."""
+    import datetime as dt
+
+    from convier.domain.retention import expires_at
+
+    return expires_at(campaign.event, campaign.retention_days or settings.retention_days, dt.datetime.now(dt.UTC))
+
+
 def send_recipient(sender: Sender, campaign: records.Campaign, prepared: Prepared, sid: str, sub: dict,
                    counts: Counts, tally: _Tally, again: tuple[str, ...], reply=None) -> bool:
     """One recipient: build, claim, SES once, mark. False when the message must go back to SQS from here."""
@@ -266,7 +277,8 @@ def send_recipient(sender: Sender, campaign: records.Campaign, prepared: Prepare
         log.warning("message for %s of campaign %s cannot be built: %s", sid, campaign.id, type(exc).__name__)
         token, raw, answer = "", b"", ""
         error = f"message impossible à construire : {type(exc).__name__}: {exc}"[:500]
-    owned = records.claim(dynamo, table, campaign.id, sid, again=again)
+    expires = record_expiry(campaign, sender.settings)
+    owned = records.claim(dynamo, table, campaign.id, sid, again=again, expires_at=expires)
     if owned is None:
         counts.duplicates_avoided += 1  # sent, skipped, or another worker has it
         return True
@@ -279,7 +291,8 @@ def send_recipient(sender: Sender, campaign: records.Campaign, prepared: Prepare
         if records.release(dynamo, table, campaign.id, owned):
             tally.move(records.CLAIMED, owned.previous)
         return False
-    old = records.mark(dynamo, table, campaign.id, owned, state, message_id=message_id, error=reason)
+    old = records.mark(dynamo, table, campaign.id, owned, state, expires_at=expires, message_id=message_id,
+                       error=reason)
     if old is None:
         log.warning("subscriber %s of campaign %s: claim taken over before its mark (%s)", sid, campaign.id, state)
         return True

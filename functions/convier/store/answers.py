@@ -9,9 +9,11 @@ retried by the caller, never an error page.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from convier.domain.answers import CONFIRMED, PROMOTED, WAITING, Rsvp
+from convier.domain.retention import expires_at
 from convier.store import ddb, keys
 from convier.store.records import RETRY_REASONS, Campaign, retry_throttled
 
@@ -80,8 +82,13 @@ def _counter_update(table: str, campaign: Campaign, confirmed: int, waiting: int
 
 def write_answer(dynamo, table: str, campaign: Campaign, old: Rsvp, new: Rsvp, *,
            queue_first: bool = True) -> str:
-    """'ok', 'conflict' (the item changed since read) or 'full' (no place left)."""
-    put = {"TableName": table, "Item": ddb.to_item(rsvp_item(new)), **_version_condition(old)}
+    """'ok', 'conflict' (the item changed since read) or 'full' (no place left). The item carries its TTL
+    when the campaign has a retention (domain.retention)."""
+    item = rsvp_item(new)
+    expires = expires_at(campaign.event, campaign.retention_days, dt.datetime.now(dt.UTC))
+    if expires:
+        item[keys.EXPIRES] = expires
+    put = {"TableName": table, "Item": ddb.to_item(item), **_version_condition(old)}
     d_confirmed = (new.place == CONFIRMED) - (old.place == CONFIRMED)
     d_waiting = (new.place == WAITING) - (old.place == WAITING)
     if not campaign.capacity or not (d_confirmed or d_waiting):

@@ -50,6 +50,7 @@ COUNTER_SHARD = "COUNTERS#"
 LISTS = "LISTS"  # LISTS / LIST#{list}: the index of lists (the Listes page and erasure query it)
 LISTS_INDEXED = "INDEXED"  # LISTS / INDEXED: the index holds every list (written once it was built)
 LIST_COUNTS = "COUNTS#"  # LIST#{list} / COUNTS#{n}: subscribers by status, one shard of them
+EXPIRES = "expires_at"  # the TTL attribute (template.yaml's TimeToLiveSpecification), on SEND# and RSVP# items
 
 
 def list_pk(list_name: str) -> str:

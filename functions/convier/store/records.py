@@ -82,6 +82,7 @@ class Campaign:
     wave_state: str = ""  # WAVE_WAITING until the rest is released (once: release_wave), then WAVE_RELEASED
     pause_reason: str = ""  # why the campaign paused itself (bounces, complaints), shown by `status`
     rate_base: dict = field(default_factory=dict)  # feedback counters at the last resume (rates judged from there)
+    retention_days: int | None = None  # its send records and answers expire then after the event (domain.retention)
 
     @property
     def answers_campaign(self) -> str:
@@ -107,6 +108,8 @@ class Campaign:
                 "subject": self.template.subject,
                 "preheader": self.preheader, "kind": self.kind, "parent": self.parent,
                 "segments": list(self.segments), "checks": self.checks}
+        if self.retention_days:
+            meta["retention_days"] = self.retention_days
         parts = {"PK": keys.campaign_pk(self.id), "SK": keys.PARTS, "html": whole["html"], "text": whole["text"]}
         return meta, parts
 
@@ -128,7 +131,8 @@ class Campaign:
                    wave_until=item.get("wave_until", ""), wave_state=item.get("wave_state", ""),
                    pause_reason=item.get("pause_reason", ""), scheduled_at=item.get("scheduled_at", ""),
                    schedule_error=item.get("schedule_error", ""),
-                   rate_base={k: int(v) for k, v in (item.get("rate_base") or {}).items()})
+                   rate_base={k: int(v) for k, v in (item.get("rate_base") or {}).items()},
+                   retention_days=int(item["retention_days"]) if item.get("retention_days") else None)
 
 
 def promotion_of(campaign_id: str, number: int = 1) -> str:
@@ -488,18 +492,26 @@ class Claim:
     previous: str  # the state before the claim ("" when the recipient had no record)
 
 
-def claim(client, table: str, campaign_id: str, sid: str, *, again: tuple[str, ...] = ()) -> Claim | None:
+def _expiry(expires_at: int | None) -> tuple[str, dict]:
+    """(", expires_at = :x", its value) to add to an update's SET, or nothing when no retention is set."""
+    return (f", {keys.EXPIRES} = :x", {":x": {"N": str(expires_at)}}) if expires_at else ("", {})
+
+
+def claim(client, table: str, campaign_id: str, sid: str, *, again: tuple[str, ...] = (),
+          expires_at: int | None = None) -> Claim | None:
     """The conditional write made before SES is called: a Claim when this worker now owns the recipient,
-    None when a record exists that is not in `again` (sent, skipped, claimed by someone else...)."""
+    None when a record exists that is not in `again` (sent, skipped, claimed by someone else...).
+    `expires_at`: the record's TTL (domain.retention), written with it."""
     claim_id = secrets.token_hex(6)
     condition, values = _claimable(again)
+    expiry, expiry_value = _expiry(expires_at)
     try:
         out = retry_throttled(lambda: client.update_item(
             TableName=table, Key=ddb.key(*keys.send_key(campaign_id, sid)),
-            UpdateExpression="SET #st = :claimed, claimed_at = :t, claim_id = :c ADD attempts :one",
+            UpdateExpression=f"SET #st = :claimed, claimed_at = :t, claim_id = :c{expiry} ADD attempts :one",
             ConditionExpression=condition, ExpressionAttributeNames={"#st": "state"},
             ExpressionAttributeValues={":claimed": {"S": CLAIMED}, ":t": {"S": now_iso()}, ":c": {"S": claim_id},
-                                       ":one": {"N": "1"}, **values},
+                                       ":one": {"N": "1"}, **values, **expiry_value},
             ReturnValues="UPDATED_OLD"))
     except client.exceptions.ConditionalCheckFailedException:
         return None
@@ -508,26 +520,31 @@ def claim(client, table: str, campaign_id: str, sid: str, *, again: tuple[str, .
 
 
 def skip(client, table: str, campaign_id: str, sid: str, reason: str, *,
-         again: tuple[str, ...] = ()) -> str | None:
+         again: tuple[str, ...] = (), expires_at: int | None = None) -> str | None:
     """A final `skipped` record (unsubscribed, suppressed, absent); the previous state, or None if not ours."""
     condition, values = _claimable(again)
+    expiry, expiry_value = _expiry(expires_at)
     try:
         out = retry_throttled(lambda: client.update_item(
             TableName=table, Key=ddb.key(*keys.send_key(campaign_id, sid)),
-            UpdateExpression="SET #st = :s, reason = :r, skipped_at = :t",
+            UpdateExpression=f"SET #st = :s, reason = :r, skipped_at = :t{expiry}",
             ConditionExpression=condition, ExpressionAttributeNames={"#st": "state"},
-            ExpressionAttributeValues={":s": {"S": SKIPPED}, ":r": {"S": reason}, ":t": {"S": now_iso()}, **values},
+            ExpressionAttributeValues={":s": {"S": SKIPPED}, ":r": {"S": reason}, ":t": {"S": now_iso()}, **values,
+                                       **expiry_value},
             ReturnValues="UPDATED_OLD"))
     except client.exceptions.ConditionalCheckFailedException:
         return None
     return ddb.from_item(out.get("Attributes") or {}).get("state", "")
 
 
-def mark(client, table: str, campaign_id: str, owned: Claim, state: str, **values) -> dict | None:
+def mark(client, table: str, campaign_id: str, owned: Claim, state: str, *, expires_at: int | None = None,
+         **values) -> dict | None:
     """claimed → sent | failed | unknown, only while the claim is ours (a lost claim settled as `unknown`
     meanwhile is ours too). Returns the record as it was (its `state`, and any SES event already recorded
-    on it), or None when the claim was no longer ours."""
+    on it), or None when the claim was no longer ours. `expires_at` (the TTL) is written again with it."""
     extra = {f"{state}_at": now_iso(), **{k: v for k, v in values.items() if v not in (None, "")}}
+    if expires_at:
+        extra[keys.EXPIRES] = int(expires_at)
     names = {"#st": "state", **{f"#a{i}": k for i, k in enumerate(extra)}}
     attr_values = {":st": {"S": state}, **{f":a{i}": ddb.to_value(v) for i, v in enumerate(extra.values())}}
     expression = "SET #st = :st, " + ", ".join(f"#a{i} = :a{i}" for i in range(len(extra)))
