@@ -17,6 +17,7 @@ PACKAGE = ROOT / "functions" / "convier"
 ELSEWHERE = {
     "CONVIER_SCHEDULE_GROUP": "handlers/campaign.py",
     "CONVIER_SCHEDULER_ROLE_ARN": "handlers/console/kit.py",
+    "CONVIER_CAMPAIGN_FUNCTION_ARN": "handlers/console/kit.py",  # where the console's schedules fire
     "CONVIER_COGNITO_POOL_ID": "handlers/console/kit.py",
     "CONVIER_COGNITO_CLIENT_NAME": "handlers/console/kit.py",
     "CONVIER_COGNITO_DOMAIN": "handlers/console/kit.py",
