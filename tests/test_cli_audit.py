@@ -28,6 +28,7 @@ def test_each_cli_action_is_one_entry_with_the_system_user_and_no_address(cli, s
     assert cli("subscribers", "unsubscribe", "agent01@exemple.gouv.fr").code == 0
     assert cli("subscribers", "forget", "agent02@exemple.gouv.fr").code == 0
     assert cli("lists", "export", "invites", "--out", tmp_path / "liste.csv").code == 0
+    assert cli("lists", "recount", "invites").code == 0
     (tmp_path / "moved.yaml").write_text(MOVED_YAML + "capacity: 3\n", encoding="utf-8")
     assert cli("campaign", "edit", parent, "--campaign", tmp_path / "moved.yaml").code == 0
     made = cli("followup", "create", parent, "--kind", "rappel")
@@ -40,7 +41,7 @@ def test_each_cli_action_is_one_entry_with_the_system_user_and_no_address(cli, s
 
     entries = list(reversed(audit.recent(c, s)))  # oldest first
     assert [e["action"] for e in entries] == [
-        "import", "create", "send", "test", "report", "export", "capacity", "unsubscribe", "erase", "export", "edit",
+        "import", "create", "send", "test", "report", "export", "capacity", "unsubscribe", "erase", "export", "recount", "edit",
         "followup", "schedule", "unschedule", "cancel_event"]
     assert {(e["who"], e["source"]) for e in entries} == {(WHO, "cli")}
     by_action = {e["action"]: e for e in entries}

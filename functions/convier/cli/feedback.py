@@ -21,6 +21,10 @@ def cmd_replay(args, console, err) -> int:
             outputs = stack_outputs(clients.client("cloudformation"), settings.stack)
         queue_url = feedback_replay.failure_queue_url(outputs, settings.stack)
     report = feedback_replay.replay(clients, settings, queue_url, limit=args.limit)
+    from convier.cli import journal
+
+    journal.note(detail=f"{report.replayed} retour(s) rejoué(s), {report.suppressed} adresse(s) supprimée(s), "
+                        f"{len(report.failed)} non appliqué(s)")
     outcomes = ", ".join(f"{name} {n}" for name, n in sorted(report.outcomes.items())) or "aucun"
     console.print(f"{report.replayed} retour(s) rejoué(s) et retiré(s) de la file ; résultats : {outcomes} ; "
                   f"{report.suppressed} adresse(s) supprimée(s)")
@@ -37,4 +41,4 @@ def register(sub, console, err) -> None:
                                 "retire chacun une fois appliqué (après l'alarme FeedbackFailureAlarm)")
     r.add_argument("--queue-url", metavar="URL", help="la file (défaut : sortie FeedbackFailureQueueUrl de --stack)")
     r.add_argument("--limit", type=int, metavar="N", help="au plus N messages")
-    r.set_defaults(func=lambda args: cmd_replay(args, console, err))
+    r.set_defaults(func=lambda args: cmd_replay(args, console, err), audit="replay")

@@ -174,12 +174,16 @@ def cmd_show(args) -> int:
 
 
 def cmd_recount(args) -> int:
+    from convier.cli import journal
     from convier.domain.dates import number
     from convier.services import lists
     from convier.store import subscribers
 
     settings, clients = _resolve(args)
-    for done in lists.recount_lists(clients, settings, args.list):
+    found = lists.recount_lists(clients, settings, args.list)
+    journal.note(detail=f"{len(found)} liste(s), corrigée(s) : "
+                        + (", ".join(done.name for done in found if done.repaired) or "aucune"))
+    for done in found:
         counts = ", ".join(f"{subscribers.STATUS_FR.get(s, s)} {number(n)}" for s, n in done.counted.items())
         repaired = ", ".join(f"{subscribers.STATUS_FR.get(s, s)} {d:+d}" for s, d in done.repaired.items())
         console.print(f"{done.name} : {counts} ; " + (f"effectifs corrigés ({repaired})" if repaired
@@ -338,7 +342,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_show)
     p = lists_sub.add_parser("recount", help="recompte les abonnés d'une liste (ou de toutes) et corrige ses effectifs")
     p.add_argument("list", metavar="LISTE", nargs="?", help="une liste (défaut : toutes)")
-    p.set_defaults(func=cmd_recount)
+    p.set_defaults(func=cmd_recount, audit="recount")
 
     subs_p = sub.add_parser("subscribers", help="abonnés : désinscription, effacement (RGPD)")
     subs_sub = subs_p.add_subparsers(dest="subscribers_command", required=True, metavar="ACTION")

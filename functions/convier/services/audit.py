@@ -18,7 +18,7 @@ ACTIONS = {
     "retry": "renvoi aux échecs", "import": "import", "export": "export", "report": "rapport téléchargé",
     "unsubscribe": "désinscription", "erase": "effacement", "capacity": "capacité modifiée",
     "followup": "suivi créé", "schedule": "envoi programmé", "unschedule": "programmation annulée",
-    "cancel_event": "annulation de l’événement",
+    "cancel_event": "annulation de l’événement", "recount": "effectifs recomptés", "replay": "retours SES rejoués",
 }
 
 
