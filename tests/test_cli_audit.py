@@ -41,8 +41,8 @@ def test_each_cli_action_is_one_entry_with_the_system_user_and_no_address(cli, s
 
     entries = list(reversed(audit.recent(c, s)))  # oldest first
     assert [e["action"] for e in entries] == [
-        "import", "create", "send", "test", "report", "export", "capacity", "unsubscribe", "erase", "export", "recount", "edit",
-        "followup", "schedule", "unschedule", "cancel_event"]
+        "import", "create", "send", "test", "report", "export", "capacity", "unsubscribe", "erase", "export",
+        "recount", "edit", "followup", "schedule", "unschedule", "cancel_event"]
     assert {(e["who"], e["source"]) for e in entries} == {(WHO, "cli")}
     by_action = {e["action"]: e for e in entries}
     assert (by_action["create"]["campaign"], by_action["create"]["list"]) == (parent, "invites")

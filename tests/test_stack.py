@@ -634,6 +634,12 @@ def test_an_edit_or_a_cancellation_whose_answer_is_lost_is_done_once(cli, settin
     assert kinds.count(records.UPDATE) == 1 and kinds.count(records.CANCELLATION) == 1
     actions = [e["action"] for e in stack_journal(outputs, moto_server)]
     assert actions.count("edit") == 1 and actions.count("cancel_event") == 1 and actions.count("followup") == 0
+    # a refusal whose answer is lost: the same refusal again, at once (not a wait for an answer that never comes)
+    draft = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", first)
+    draft_id = draft.out.strip().splitlines()[-1]
+    fake.calls.clear()
+    refused = cli(*on_stack, "campaign", "cancel-event", draft_id)
+    assert refused.code == 2 and "n’a pas été envoyée" in refused.err and len(fake.calls) == 2
 
 
 def test_the_campaign_function_may_make_every_call_an_edit_and_a_cancellation_make(settings, stack, moto_server,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 from convier.cli import journal
-from convier.services import updates
+from convier.services import audit, updates
 
 
 def _resolve(args):
@@ -44,7 +44,7 @@ def cmd_edit(args, console, err) -> int:
         edited = updates.edit_summary(clients, settings, args.id, read_campaign(args.campaign), notice=args.notice,
                                       to=args.to, post_text=post_text, post_name=post_name,
                                       prepare_sender=sender_preparer(settings))
-    journal.note(list_name=edited["list"], detail=" ; ".join(edited["changes"])[:500] or "aucun changement")
+    journal.note(list_name=edited["list"], detail=audit.edit_detail(edited["changes"]))
     return print_edited(edited, args, settings, clients, console, err)
 
 
@@ -97,7 +97,7 @@ def cmd_cancel_event(args, console, err) -> int:
     else:
         done = updates.cancel_summary(clients, settings, args.id, to=args.to, message_file=args.message,
                                       subject=args.subject)
-    journal.note(list_name=done["list"], detail=cancelled_detail(done))
+    journal.note(list_name=done["list"], detail=audit.cancel_detail(done))
     console.print(f"Événement de l’invitation {args.id} annulé : les pages de réponse le disent et n’acceptent "
                   "plus de réponse ; le fichier agenda (.ics) est une annulation.")
     if done["unscheduled"]:
@@ -107,12 +107,6 @@ def cmd_cancel_event(args, console, err) -> int:
     from convier.cli.followup import print_summary
 
     return print_summary(done["annulation"], console, err)
-
-
-def cancelled_detail(done: dict) -> str:
-    """The Journal's words for a cancelled event (updates.cancel_summary), as the console writes them."""
-    return (f"{len(done['stopped'])} envoi(s) arrêté(s), {len(done['unscheduled'])} programmation(s) retirée(s) ; "
-            f"annulation à envoyer : {done['annulation']['id']}")
 
 
 def register(cs, bind) -> None:

@@ -91,10 +91,8 @@ def _journal(event: dict, result: dict, settings: Settings, clients: Clients) ->
     action, campaign_id = event["action"], event.get("campaign") or ""
     detail = {"create": lambda: (event.get("post") or {}).get("name", "").replace("\\", "/").rpartition("/")[2],
               "followup-create": lambda: audit.followup_detail(campaign_id, event.get("kind"), result["segments"]),
-              "edit": lambda: " ; ".join(result["changes"])[:500] or "aucun changement",
-              "cancel-event": lambda: (f"{len(result['stopped'])} envoi(s) arrêté(s), {len(result['unscheduled'])} "
-                                       f"programmation(s) retirée(s) ; annulation à envoyer : "
-                                       f"{result['annulation']['id']}"),
+              "edit": lambda: audit.edit_detail(result["changes"]),
+              "cancel-event": lambda: audit.cancel_detail(result),
               "send": lambda: f"{result['enqueued']} destinataires",
               "retry": lambda: f"{result['failed']} échecs, {result['unknown']} inconnus",
               "report": lambda: f"{len(result['rows'])} lignes",
@@ -131,13 +129,20 @@ def _answered_once(event: dict, settings: Settings, clients: Clients, work) -> d
     new, answer = records.claim_request(clients.dynamodb, settings.table, request)
     for _ in range(0 if new else 60):  # the first attempt may still be running: its answer comes
         if answer is not None:
-            return {**json.loads(answer), "again": True}
+            found = json.loads(answer)
+            if "error" in found:
+                raise InputError(found["error"])
+            return {**found, "again": True}
         time.sleep(2)
         answer = records.claim_request(clients.dynamodb, settings.table, request)[1]
     if not new:
         raise InputError(f"demande {request} : la première tentative n’a pas répondu ; vérifiez l’invitation "
                          "(convier campaign status) avant de recommencer")
-    done = work()
+    try:
+        done = work()
+    except InputError as exc:  # refused: the same request again is refused the same way
+        records.answer_request(clients.dynamodb, settings.table, request, json.dumps({"error": str(exc)}))
+        raise
     records.answer_request(clients.dynamodb, settings.table, request, json.dumps(done, ensure_ascii=False))
     return done
 

@@ -38,6 +38,17 @@ def followup_detail(parent: str, kind: str | None, segments) -> str:
     return f"suivi de {parent} ({kind or 'texte libre'}) pour : {segments_fr(tuple(segments))}"
 
 
+def edit_detail(changes: list[str]) -> str:
+    """The Journal's words for an edit: what changed (updates.Change lines)."""
+    return " ; ".join(changes)[:500] or "aucun changement"
+
+
+def cancel_detail(done: dict) -> str:
+    """The Journal's words for a cancelled event (updates.cancel_summary)."""
+    return (f"{len(done['stopped'])} envoi(s) arrêté(s), {len(done['unscheduled'])} programmation(s) retirée(s) ; "
+            f"annulation à envoyer : {done['annulation']['id']}")
+
+
 def record(clients, settings, who: str, action: str, *, campaign: str = "", list_name: str = "",
            detail: str = "", source: str = "console") -> dict:
     if action not in ACTIONS:
