@@ -290,16 +290,15 @@ def renderer_problems(warnings, post_name: str, newsletter: bool) -> list[Proble
     return problems
 
 
-def event_end_problems(start: dt.datetime | None, end: dt.datetime | None, all_day: bool, where: str,
-                       calendar_hours: float = 1.0) -> list[Problem]:
+def event_end_problems(start: dt.datetime | None, end: dt.datetime | None, all_day: bool,
+                       where: str) -> list[Problem]:
+    """No end time: the event ends when it starts in every calendar given (domain.event.event_span's rule)."""
     if start is None or end is not None or all_day:
         return []
-    begins = dates.paris(start)
-    ends = begins + dt.timedelta(hours=calendar_hours)
     return [Problem(
         WARNING, "no_event_end",
-        f"pas d’heure de fin : l’agenda des invités comptera {dates.hours(begins, ends)} "
-        f"(une durée inventée de {calendar_hours:g} h)",
+        f"pas d’heure de fin : les agendas des invités ne montreront que le début "
+        f"({dates.hours(dates.paris(start), None)}), sans durée",
         where, "ajoutez event_end_date au billet (ou event.end au fichier de campagne)")]
 
 

@@ -48,13 +48,18 @@ class Event:
 
 
 def event_span(event) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
-    """Start and end as calendars want them: Paris times, or dates with an exclusive end for all-day events."""
+    """Start and end as calendars want them: Paris times, or dates with an exclusive end for all-day events.
+
+    The one rule for an event with no end time: it ends when it starts. No calendar is given an invented
+    duration: the .ics carries DTSTART alone (RFC 5545 §3.6.1 reads it so, render/calendar.py), the Google
+    and Outlook links give the start as the end, and `campaign check` warns that agendas show the start only
+    (domain/checks.event_end_problems)."""
     start = dates.paris(event.start)
     end = dates.paris(event.end) if event.end else None
     if event.all_day:
         last = (end or start).date()
         return start.date(), last + dt.timedelta(days=1)
-    return start, end or start + dt.timedelta(hours=1)
+    return start, end or start
 
 
 def _utc(moment: dt.datetime) -> str:
