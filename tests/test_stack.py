@@ -500,7 +500,20 @@ def test_on_a_stack_the_journal_names_the_aws_identity_and_the_function_records_
     fake = on_the_stack(monkeypatch, outputs, moto_server)
     created = cli(*on_stack, "campaign", "create", "--post", SEED, "--list", "invites", "--campaign", SEED_CAMPAIGN)
     campaign_id = created.out.strip().splitlines()[-1]
-    assert cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3").code == 0
+    from convier.settings import _session_unlocked
+
+    asked = []
+
+    def ask(**kwargs):
+        asked.append(1)
+
+    session = _session_unlocked()
+    session.events.register("before-call.sts.GetCallerIdentity", ask)
+    try:
+        assert cli(*on_stack, "campaign", "send", campaign_id, "--yes", "3").code == 0
+    finally:
+        session.events.unregister("before-call.sts.GetCallerIdentity", ask)
+    assert len(asked) == 1  # once per command, though the command reads the stack and invokes the function
     assert cli(*on_stack, "campaign", "pause", campaign_id).code == 0
     assert cli(*on_stack, "campaign", "pause", campaign_id).code == 2  # refused by the function: no entry
     assert cli(*on_stack, "rsvps", "export", campaign_id, "--out", tmp_path / "r.csv").code == 0  # the CLI's
