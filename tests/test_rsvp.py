@@ -8,7 +8,7 @@ import pytest
 
 from convier.handlers import web
 from convier.services import rsvp
-from convier.store import records
+from convier.store import records, subscribers
 from motokit import running_moto
 from webkit import event, form, links_of, messages, people, sent_campaign
 
@@ -122,3 +122,32 @@ def test_without_capacity_every_yes_is_confirmed_and_no_counter_is_kept(cli, set
         assert "Votre réponse est enregistrée" in answer(settings, links_of(m)["token"], "yes")
     assert rsvp.rsvp_counts(c, s, campaign_id) == {"yes": 3, "no": 0, "maybe": 0, "waiting": 0, "none": 0}
     assert rsvp.counters(c.dynamodb, s.table, campaign_id) == (0, 0)
+
+
+class BounceAfterFirstRead:
+    """A real DynamoDB client that, right after its first read of the subscriber, lets the feedback function
+    record a hard bounce for them (the moment between an unsubscription's read and its write)."""
+
+    def __init__(self, real, table: str, list_name: str, sid: str):
+        self.real, self.table, self.list_name, self.sid, self.done = real, table, list_name, sid, False
+
+    def get_item(self, **kwargs):
+        found = self.real.get_item(**kwargs)
+        if not self.done and kwargs["Key"]["SK"]["S"].endswith(self.sid):
+            self.done = True
+            subscribers.set_status(self.real, self.table, self.list_name, self.sid, subscribers.BOUNCED, "rebond")
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_an_unsubscription_never_turns_a_bounce_recorded_meanwhile_into_an_unsubscription(cli, settings, tmp_path):
+    s, c = settings
+    campaign_id = sent_campaign(cli, tmp_path, people(2), list_name="rebonds")
+    token = links_of(next(iter(messages(settings, campaign_id).values())))["token"]
+    link = rsvp.resolve_link(c.dynamodb, s.table, c.keys.link_keys, token)
+    racing = BounceAfterFirstRead(c.dynamodb, s.table, "rebonds", link.sid)
+    assert rsvp.unsubscribe(racing, s.table, link, reason="lien de désinscription") is False
+    assert racing.done
+    assert subscribers.get_subscriber(c.dynamodb, s.table, "rebonds", link.sid).status == subscribers.BOUNCED

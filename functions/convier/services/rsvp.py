@@ -231,21 +231,18 @@ def export_rows(dynamo, table: str, campaign: records.Campaign) -> tuple[list[st
 # --- unsubscribing -------------------------------------------------------------------------------
 
 def unsubscribe(dynamo, table: str, link: Link, reason: str) -> bool:
-    """Out of the list at once; True when this call changed the status (only a subscribed one changes)."""
-    current = subscribers.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
-    if current is None or current.status != subscribers.SUBSCRIBED:
-        return False
+    """Out of the list at once; True when this call changed the status (only a subscribed one changes: the
+    condition is in the write, so a bounce recorded meanwhile is never turned into an unsubscription)."""
     return subscribers.set_status(dynamo, table, link.campaign.list_name, link.sid, subscribers.UNSUBSCRIBED,
-                            reason=f"{reason} (campagne {link.campaign.id})")
+                                  reason=f"{reason} (campagne {link.campaign.id})",
+                                  only_from=(subscribers.SUBSCRIBED,))
 
 
 def resubscribe(dynamo, table: str, link: Link) -> bool:
-    """Undoes an unsubscription made by the link (never a bounce or a complaint)."""
-    current = subscribers.get_subscriber(dynamo, table, link.campaign.list_name, link.sid)
-    if current is None or current.status != subscribers.UNSUBSCRIBED:
-        return False
+    """Undoes an unsubscription made by the link (never a bounce or a complaint, even one recorded meanwhile)."""
     return subscribers.set_status(dynamo, table, link.campaign.list_name, link.sid, subscribers.SUBSCRIBED,
-                            reason=f"réinscription par le lien (campagne {link.campaign.id})")
+                                  reason=f"réinscription par le lien (campagne {link.campaign.id})",
+                                  only_from=(subscribers.UNSUBSCRIBED,))
 
 
 # --- one call per route ----------------------------------------------------------------------------
