@@ -97,7 +97,8 @@ def cmd_cancel_event(args, console, err) -> int:
     else:
         done = updates.cancel_summary(clients, settings, args.id, to=args.to, message_file=args.message,
                                       subject=args.subject)
-    journal.note(list_name=done["list"], detail=audit.cancel_detail(done))
+    journal.note(list_name=done["list"],
+                 detail=audit.cancel_detail(done["stopped"], done["unscheduled"], done["annulation"]["id"]))
     console.print(f"Événement de l’invitation {args.id} annulé : les pages de réponse le disent et n’acceptent "
                   "plus de réponse ; le fichier agenda (.ics) est une annulation.")
     if done["unscheduled"]:

@@ -43,10 +43,10 @@ def edit_detail(changes: list[str]) -> str:
     return " ; ".join(changes)[:500] or "aucun changement"
 
 
-def cancel_detail(done: dict) -> str:
-    """The Journal's words for a cancelled event (updates.cancel_summary)."""
-    return (f"{len(done['stopped'])} envoi(s) arrêté(s), {len(done['unscheduled'])} programmation(s) retirée(s) ; "
-            f"annulation à envoyer : {done['annulation']['id']}")
+def cancel_detail(stopped, unscheduled, annulation_id: str) -> str:
+    """The Journal's words for a cancelled event, the same from the console, the CLI and the campaign function."""
+    return (f"{len(stopped)} envoi(s) arrêté(s), {len(unscheduled)} programmation(s) retirée(s) ; "
+            f"annulation à envoyer : {annulation_id}")
 
 
 def record(clients, settings, who: str, action: str, *, campaign: str = "", list_name: str = "",

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from convier.errors import InputError
 from convier.handlers.console.kit import MAX_BODY, Kit
-from convier.services import updates
+from convier.services import audit, updates
 from convier.store import records
 from convier.web import console as pages
 from convier.web.auth import ENVOI, Staff
@@ -128,8 +128,7 @@ def register(kit: Kit) -> None:
         except InputError as exc:
             return kit.page("error.html.j2", who, status=400, code=400, reason=str(exc))
         kit.note(who, "cancel_event", campaign=campaign.id, list_name=campaign.list_name,
-                 detail=f"{len(done.stopped)} envoi(s) arrêté(s), {len(done.unscheduled)} programmation(s) "
-                        f"retirée(s) ; annulation à envoyer : {done.annulation.id}")
+                 detail=audit.cancel_detail(done.stopped, done.unscheduled, done.annulation.id))
         message = ("Événement annulé : les pages de réponse le disent et les envois en cours ou programmés sont "
                    "arrêtés. Relisez l’annulation ci-dessous, puis envoyez-la.")
         return kit.redirect(f"{base}/campagnes/{quote(done.annulation.id)}?" + urlencode({"fait": message}))
