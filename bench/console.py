@@ -29,57 +29,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from consolekit import Browser  # noqa: E402
+from consolekit import Browser, invitation_with_answers  # noqa: E402
 from convier.aws.resources import ensure_resources, ensure_sender_identity  # noqa: E402
-from convier.domain.answers import Rsvp  # noqa: E402
-from convier.domain.ids import subscriber_id  # noqa: E402
 from convier.handlers.console import ConsoleConfig, Hooks, handle  # noqa: E402
 from convier.local import embedded  # noqa: E402
 from convier.services import campaigns, checks, staff  # noqa: E402
 from convier.settings import Clients, Settings  # noqa: E402
-from convier.store import ddb, keys, records, subscribers  # noqa: E402
-from convier.store.answers import rsvp_item  # noqa: E402
+from convier.store import answers as answer_store  # noqa: E402
+from convier.store import subscribers  # noqa: E402
 from motokit import running_moto  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 
 
-def build(settings, clients, n: int) -> str:
-    id_key = clients.keys.id_key
-    subscribers.ensure_list(clients.dynamodb, settings.table, "bench")
-    items, sends, answers = [], [], []
-    stamp = ddb.now_iso()
-    for i in range(n):
-        address = f"agent{i:05d}@exemple.gouv.fr"
-        sid = subscriber_id(address, id_key)
-        sub = subscribers.Subscriber(sid=sid, email=address, first_name=f"Agent{i}", last_name="Martin",
-                                     attributes={}, status=subscribers.SUBSCRIBED, consent_source="bench",
-                                     consent_at=stamp, list_name="bench")
-        items += [sub.to_item(created_at=stamp, updated_at=stamp, history=[]),
-                  subscribers.membership_item("bench", sid)]
-        sends.append(sid)
-    ddb.batch_write(clients.dynamodb, settings.table, items)
-    subscribers.recount(clients.dynamodb, settings.table, "bench")  # the counts, from the items written directly
-    campaign, _ = campaigns.create_campaign(clients, settings, post_path=str(EXAMPLES / "seed-journee-cloud-2023.md"),
-                                            list_name="bench",
-                                            campaign_file=str(EXAMPLES / "campagne-journee-cloud.yaml"),
-                                            prepare_sender=ensure_sender_identity)
-    ddb.batch_write(clients.dynamodb, settings.table,
-                    [{"PK": keys.campaign_pk(campaign.id), "SK": keys.send_sk(sid), "state": records.SENT,
-                      "sent_at": stamp} for sid in sends])
-    for sid in sends[: n // 4]:
-        answers.append(rsvp_item(Rsvp(campaign_id=campaign.id, sid=sid, answer="yes", at=stamp, place="confirmed",
-                                      version=1)))
-    ddb.batch_write(clients.dynamodb, settings.table, answers)
-    records.start_sending(clients.dynamodb, settings.table, campaign.id, n, only_from=(records.DRAFT,))
-    for shard in range(records.COUNTER_SHARDS):  # as the send path counts them (bench/campaign.py does the same)
-        share = n // records.COUNTER_SHARDS + (shard < n % records.COUNTER_SHARDS)
-        records.add_counts(clients.dynamodb, settings.table, campaign.id, {"sent": share}, shard=shard)
+def build(settings, clients, n: int) -> tuple[str, str]:
+    """The sent invitation with its answers (consolekit.invitation_with_answers) and a draft of the same list."""
+    campaign_id = invitation_with_answers((settings, clients), n, "bench")
     draft, _ = campaigns.create_campaign(clients, settings, post_path=str(EXAMPLES / "seed-journee-cloud-2023.md"),
                                          list_name="bench",
                                          campaign_file=str(EXAMPLES / "campagne-journee-cloud.yaml"),
                                          prepare_sender=ensure_sender_identity)
-    return campaign.id, draft.id
+    return campaign_id, draft.id
 
 
 @contextlib.contextmanager
@@ -97,6 +67,29 @@ def reading_the_list():
         yield
     finally:
         subscribers.list_states, checks.audience_counted = kept_states, kept_audience
+
+
+@contextlib.contextmanager
+def reading_every_answer():
+    """The Réponses page as it was before its index: every send record, contact and answer read (`show`),
+    one page of it shown."""
+    from convier.services import answers
+
+    kept = answers.page
+
+    def page(clients, settings, campaign_id, segment="", after="", size=100):
+        view = answers.show(clients, settings, campaign_id)
+        shown = view.segment(segment) if segment else view.people
+        counts = view.counts
+        return answers.Page(campaign=view.campaign, counts=counts, invited=len(view.people),
+                            confirmed=view.confirmed, segment=segment, people=tuple(shown[:size]), first=0,
+                            after="")
+
+    answers.page = page
+    try:
+        yield
+    finally:
+        answers.page = kept
 
 
 class AwsMeter:
@@ -143,8 +136,11 @@ def main() -> None:
         clients = Clients(settings)
         started = time.perf_counter()
         campaign_id, draft_id = build(settings, clients, args.recipients)
-        print(f"données : {args.recipients} abonnés, envois et {args.recipients // 4} réponses en "
-              f"{time.perf_counter() - started:.0f} s")
+        indexing = time.perf_counter()
+        counted = answer_store.repair(clients.dynamodb, settings.table, campaign_id)  # the answers' index, once
+        print(f"données : {args.recipients} abonnés, envois et {sum(counted.values())} réponses en "
+              f"{indexing - started:.0f} s ; index des réponses construit en {time.perf_counter() - indexing:.1f} s "
+              f"({', '.join(f'{k} {v}' for k, v in counted.items())})")
         config = ConsoleConfig(secure=False)
         hooks = Hooks(prepare_sender=ensure_sender_identity)
         browser = Browser(lambda event: handle(event, None, settings, clients, config, hooks))
@@ -157,6 +153,11 @@ def main() -> None:
             ("  lecture de la liste", f"/console/campagnes/{draft_id}/envoi", reading_the_list),
             ("Vérifier, campagne partie", f"/console/campagnes/{campaign_id}/envoi", None),
             ("Suivi", f"/console/campagnes/{campaign_id}/suivi", None),
+            ("Réponses (tous)", f"/console/campagnes/{campaign_id}/reponses", None),
+            ("Réponses, confirmés", f"/console/campagnes/{campaign_id}/reponses?segment=confirmed", None),
+            ("Réponses, liste d’attente", f"/console/campagnes/{campaign_id}/reponses?segment=waiting", None),
+            ("Réponses, sans réponse", f"/console/campagnes/{campaign_id}/reponses?segment=none", None),
+            ("  tout lire (avant)", f"/console/campagnes/{campaign_id}/reponses", reading_every_answer),
             ("Listes", "/console/listes", None),
             ("  lecture de la liste", "/console/listes", reading_the_list),
             ("Journal", "/console/journal", None),

@@ -118,3 +118,72 @@ def drain_campaign(settings, campaign_id: str) -> None:
 
     s, c = settings
     drain(sender_for(s, c, on_sent=sent_hook(s.outbox)), campaign_id=campaign_id, idle_timeout=5)
+
+
+def invitation_with_answers(target, n: int, list_name: str = "bench") -> str:
+    """A sent invitation of the seed post to `n` subscribers (capacity n/5), with a realistic mix of answers:
+    20 % confirmed, 5 % waiting, 10 % maybe, 20 % no (some changed their mind, some got a freed place), the
+    rest silent. Items written directly, as answers recorded before the answers' index existed (the page
+    indexes and counts them once: store.answers.repair); the send counters as the send path keeps them.
+    Shared by bench/console.py and the tests that the page's reads do not grow with the audience."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from convier.aws.resources import ensure_sender_identity
+    from convier.domain.answers import CONFIRMED, MAYBE, NO, PROMOTED, WAITING, YES, Rsvp
+    from convier.domain.ids import subscriber_id
+    from convier.services import campaigns
+    from convier.store import ddb, keys, records, subscribers
+    from convier.store.answers import rsvp_item
+
+    settings, clients = target
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    dynamo, table = clients.dynamodb, settings.table
+    subscribers.ensure_list(dynamo, table, list_name)
+    stamp, items, sids = ddb.now_iso(), [], []
+    for i in range(n):
+        address = f"agent{i:05d}@exemple.gouv.fr"
+        sid = subscriber_id(address, clients.keys.id_key)
+        sub = subscribers.Subscriber(sid=sid, email=address, first_name=f"Agent{i}", last_name="Martin",
+                                     attributes={}, status=subscribers.SUBSCRIBED, consent_source="bench",
+                                     consent_at=stamp, list_name=list_name)
+        items += [sub.to_item(created_at=stamp, updated_at=stamp, history=[]),
+                  subscribers.membership_item(list_name, sid)]
+        sids.append(sid)
+    ddb.batch_write(dynamo, table, items)
+    subscribers.recount(dynamo, table, list_name)  # the counts, from the items written directly
+    with tempfile.TemporaryDirectory() as tmp:
+        settings_file = Path(tmp) / "campagne.yaml"
+        settings_file.write_text((examples / "campagne-journee-cloud.yaml").read_text(encoding="utf-8")
+                                 + f"capacity: {max(1, n // 5)}\n", encoding="utf-8")
+        post = str(examples / "seed-journee-cloud-2023.md")
+        campaign, _ = campaigns.create_campaign(clients, settings, post_path=post, list_name=list_name,
+                                                campaign_file=str(settings_file),
+                                                prepare_sender=ensure_sender_identity)
+    ddb.batch_write(dynamo, table, [{"PK": keys.campaign_pk(campaign.id), "SK": keys.send_sk(sid),
+                                     "state": records.SENT, "sent_at": stamp} for sid in sids])
+    answers, start = [], dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    for i, sid in enumerate(sids):
+        kind = i % 20  # 0-3 confirmed, 4 waiting, 5-6 maybe, 7-10 no, 11-19 silent
+        if kind > 10:
+            continue
+        answer, place = ((YES, CONFIRMED) if kind < 4 else (YES, WAITING) if kind == 4 else
+                         (MAYBE, "") if kind < 7 else (NO, ""))
+        history = [{"answer": answer, "at": stamp, "place": place}]
+        if kind == 0 and i % 40 == 0:  # said yes, was on the waiting list, got a freed place
+            history = [{"answer": YES, "at": stamp, "place": WAITING},
+                       {"answer": YES, "at": stamp, "place": CONFIRMED, "note": PROMOTED}]
+        elif kind == 8:  # said maybe, then no
+            history = [{"answer": MAYBE, "at": stamp, "place": ""}] + history
+        at = (start + dt.timedelta(seconds=i)).isoformat(timespec="milliseconds")  # one answer a second
+        r = Rsvp(campaign_id=campaign.id, sid=sid, answer=answer, at=at, place=place,
+                 waiting_since=at if place == WAITING else "", history=tuple(history),
+                 version=len(history), promotions=sum(h.get("note") == PROMOTED for h in history))
+        answers.append(rsvp_item(r))
+    ddb.batch_write(dynamo, table, answers)
+    records.start_sending(dynamo, table, campaign.id, n, only_from=(records.DRAFT,))
+    for shard in range(records.COUNTER_SHARDS):  # as the send path counts them (bench/campaign.py does the same)
+        share = n // records.COUNTER_SHARDS + (shard < n % records.COUNTER_SHARDS)
+        records.add_counts(dynamo, table, campaign.id, {"sent": share}, shard=shard)
+    return campaign.id

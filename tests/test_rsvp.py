@@ -115,13 +115,13 @@ def test_simultaneous_yes_never_exceed_capacity(cli, settings, tmp_path):
     assert rsvp.counters(c.dynamodb, s.table, campaign_id) == (3, 2)
 
 
-def test_without_capacity_every_yes_is_confirmed_and_no_counter_is_kept(cli, settings, tmp_path):
+def test_without_capacity_every_yes_is_confirmed_and_counted(cli, settings, tmp_path):
     s, c = settings
     campaign_id = sent_campaign(cli, tmp_path, people(3))
     for m in messages(settings, campaign_id).values():
         assert "Votre réponse est enregistrée" in answer(settings, links_of(m)["token"], "yes")
     assert rsvp.rsvp_counts(c, s, campaign_id) == {"yes": 3, "no": 0, "maybe": 0, "waiting": 0, "none": 0}
-    assert rsvp.counters(c.dynamodb, s.table, campaign_id) == (0, 0)
+    assert rsvp.counters(c.dynamodb, s.table, campaign_id) == (3, 0)  # the answers page's counts, no condition
 
 
 class BounceAfterFirstRead:

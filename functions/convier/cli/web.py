@@ -102,7 +102,7 @@ def cmd_show(args, console, err) -> int:
     from convier.web.pages import french_moment
 
     settings, clients = resolve(args)
-    view = answers.show(clients, settings, args.id)
+    view = answers.show(clients, settings, args.id, repair=True)
     c, counts = view.campaign, view.counts
     places = f" · places : {view.confirmed} / {c.capacity}" if c.capacity else " · sans limite de places"
     console.print(f"Réponses à « {c.title or c.template.subject} » ({c.id}) : {len(view.people)} invités{places}",

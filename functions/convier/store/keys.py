@@ -14,10 +14,15 @@
 | `CAMPAIGN#{id}`    | `PARTS`           | the rendered parts (HTML, text, calendar), read once per worker|
 | `CAMPAIGN#{id}`    | `SOURCE`          | what it was rendered from (post text, settings; a follow-up's  |
 |                    |                   | message): an edit renders it again (services/updates.py)       |
-| `CAMPAIGN#{id}`    | `COUNTERS`        | confirmed, waiting (one item: the capacity condition reads it) |
+| `CAMPAIGN#{id}`    | `COUNTERS`        | answers by segment: confirmed, waiting (the capacity condition |
+|                    |                   | reads them on one item), maybe, no; `indexed` once ANSWER# is  |
+|                    |                   | complete                                                       |
 | `CAMPAIGN#{id}`    | `COUNTERS#{n}`    | sent, skipped, failed, unknown, delivered, bounced... (shards) |
 | `CAMPAIGN#{id}`    | `SEND#{sid}`      | claimed / sent / failed / unknown / skipped, SES id, feedback  |
 | `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
+| `CAMPAIGN#{id}`    | `ANSWER#{segment}#| index of answers by segment (confirmed, waiting, maybe, no) in |
+|                    | {order}#{sid}`    | order (time of the answer; the waiting list's first come):     |
+|                    |                   | moved with its RSVP item, one page is one Query                |
 | `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
 | `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
 | `CREATES`          | `{request id}`    | the campaign a create request made (a retried request finds it)|
@@ -39,6 +44,7 @@ SUBSCRIBER = "SUBSCRIBER#"
 CAMPAIGN = "CAMPAIGN#"
 SEND = "SEND#"
 RSVP = "RSVP#"
+ANSWER = "ANSWER#"  # CAMPAIGN#{id} / ANSWER#{segment}#{order}#{sid}: the answers page's index
 AUDIT = "AUDIT#"
 SIGNIN = "SIGNIN"
 CREATES = "CREATES"
@@ -85,6 +91,15 @@ def rsvp_sk(sid: str) -> str:
     return RSVP + sid
 
 
+def answer_prefix(segment: str) -> str:
+    return f"{ANSWER}{segment}#"
+
+
+def answer_sk(segment: str, order: str, sid: str) -> str:
+    """An answer's entry in its segment's index: sorted by `order` (a time), then the id."""
+    return f"{answer_prefix(segment)}{order}#{sid}"
+
+
 def subscriber_key(list_name: str, sid: str) -> tuple[str, str]:
     return list_pk(list_name), sub_sk(sid)
 
@@ -128,6 +143,7 @@ def belongs_to(pk: str, sk: str, sid: str) -> bool:
     if not sid:
         return False
     return (pk == member_pk(sid) or sk in (sub_sk(sid), send_sk(sid), rsvp_sk(sid))
+            or (sk.startswith(ANSWER) and sk.endswith(f"#{sid}"))
             or (pk == SUPPRESSED and sk == sid))
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from convier.domain.answers import WAITING
 from convier.domain.segments import SEGMENT_FR, SEGMENTS
 from convier.errors import InputError
 from convier.handlers.console.kit import Kit
@@ -16,7 +17,7 @@ from convier.services import answers
 from convier.store import records
 from convier.web.auth import ENVOI, Staff
 
-PER_PAGE = 100  # people a page shows (a 10,000-guest invitation: 100 pages; the export has everyone)
+PER_PAGE = 100  # people a page shows (one Query of the answers' index; the export has everyone)
 
 
 def places_of(text: str) -> int:
@@ -31,8 +32,17 @@ def register(kit: Kit) -> None:
     app, base, clients, settings = kit.app, kit.base, kit.clients, kit.settings
 
     def view_of(campaign_id: str) -> answers.Answers:
+        """Everyone, read in full: the export only (a download, not a page view)."""
         try:
             return answers.show(clients, settings, campaign_id)
+        except InputError:
+            raise NotFoundError() from None
+
+    def page_of(campaign_id: str, segment: str = "", after: str = "") -> answers.Page:
+        try:
+            return answers.page(clients, settings, campaign_id, segment, after, size=PER_PAGE)
+        except answers.BadCursor:
+            raise
         except InputError:
             raise NotFoundError() from None
 
@@ -42,22 +52,13 @@ def register(kit: Kit) -> None:
             raise InputError(f"segment inconnu : « {segment} » (attendus : {', '.join(SEGMENTS)})")
         return segment
 
-    def page_asked() -> int:
-        given = kit.query("page") or "1"
-        if not given.isdigit() or int(given) < 1:
-            raise InputError(f"page « {given} » : un numéro de page (1, 2, …) est attendu")
-        return int(given)
-
-    def answers_page(who: Staff, view: answers.Answers, segment: str = "", status: int = 200, error: str = "",
-                     places: str = "", page: int = 1) -> Response:
-        everyone = view.segment(segment) if segment else view.people
-        pages = max(1, -(-len(everyone) // PER_PAGE))
-        if page > pages:
-            return bad_request(who, f"page {page} : il n’y en a que {pages}")
+    def answers_page(who: Staff, view: answers.Page, status: int = 200, error: str = "",
+                     places: str = "") -> Response:
+        pages = max(1, -(-view.total // PER_PAGE))
         return kit.page("answers.html.j2", who, status=status, section="campagnes", view=view,
-                        campaign=view.campaign, segment=segment, counts=view.counts, total=len(everyone),
-                        people=everyone[(page - 1) * PER_PAGE:page * PER_PAGE], first=(page - 1) * PER_PAGE,
-                        page=page, pages=pages, error=error, places=places, done=kit.query("fait"))
+                        campaign=view.campaign, segment=view.segment, counts=view.counts, total=view.total,
+                        people=view.people, first=view.first, page=min(pages, view.first // PER_PAGE + 1),
+                        pages=pages, after=view.after, error=error, places=places, done=kit.query("fait"))
 
     def bad_request(who: Staff, message: str) -> Response:
         return kit.page("error.html.j2", who, status=400, code=400, reason=message)
@@ -66,13 +67,13 @@ def register(kit: Kit) -> None:
     def answers_show(campaign_id: str):
         who = kit.current()
         try:
-            segment, page = segment_asked(), page_asked()
+            segment = segment_asked()
+            view = page_of(campaign_id, segment, kit.query("apres"))
         except InputError as exc:
             return bad_request(who, str(exc))
-        view = view_of(campaign_id)
         if view.campaign.id != campaign_id:  # a follow-up's id: its invitation's answers
             return kit.redirect(f"{base}/campagnes/{quote(view.campaign.id)}/reponses")
-        return answers_page(who, view, segment, page=page)
+        return answers_page(who, view)
 
     @app.get(f"{base}/campagnes/<campaign_id>/reponses/export.csv")
     def answers_export(campaign_id: str):
@@ -94,7 +95,7 @@ def register(kit: Kit) -> None:
     def capacity_confirm(campaign_id: str):
         who = kit.current()
         who.require(ENVOI)
-        view = view_of(campaign_id)
+        view = page_of(campaign_id)
         given = kit.query("places")
         campaign = view.campaign
         try:
@@ -106,7 +107,7 @@ def register(kit: Kit) -> None:
                                  "retire pas une place confirmée")
         except InputError as exc:
             return answers_page(who, view, status=400, error=str(exc), places=given)
-        promoted = min(len(view.waiting), places - view.confirmed) if campaign.capacity else 0
+        promoted = min(view.counts[WAITING], places - view.confirmed) if campaign.capacity else 0
         before = f"{campaign.capacity} places" if campaign.capacity else "sans limite"
         what = f"La capacité passe de {before} à {places} places."
         if promoted:
@@ -129,7 +130,7 @@ def register(kit: Kit) -> None:
             places = places_of(form.get("places"))
             promoted = answers.set_capacity(clients, settings, campaign.id, places)
         except InputError as exc:
-            return answers_page(who, view_of(campaign_id), status=400, error=str(exc), places=form.get("places"))
+            return answers_page(who, page_of(campaign_id), status=400, error=str(exc), places=form.get("places"))
         kit.note(who, "capacity", campaign=campaign.id, list_name=campaign.list_name,
                  detail=f"{campaign.capacity or 'sans limite'} → {places} places, {len(promoted)} promus")
         if promoted:
