@@ -102,15 +102,6 @@ def _read_cursor(cursor: str, order: tuple[str, ...]) -> tuple[str, str, int, in
     raise BadCursor("adresse de page invalide : revenez à la première page des réponses")
 
 
-def _counts(dynamo, table: str, campaign_id: str) -> store.AnswerCounts:
-    """The counts, once the index is complete (answers older than it are indexed here, the first time)."""
-    found = store.answer_counts(dynamo, table, campaign_id)
-    if not found.indexed:
-        store.repair(dynamo, table, campaign_id)
-        found = store.answer_counts(dynamo, table, campaign_id)
-    return found
-
-
 def page(clients, settings, campaign_id: str, segment: str = "", after: str = "", size: int = 100) -> Page:
     """One page of an invitation's answers (a follow-up's id: its invitation's): the counts from COUNTERS and
     the send counters, then `size` people of the segment ("" = every segment in turn) from its index, their
@@ -119,7 +110,7 @@ def page(clients, settings, campaign_id: str, segment: str = "", after: str = ""
 
     campaign = invitation_of(clients, settings, campaign_id)
     dynamo, table = clients.dynamodb, settings.table
-    found = _counts(dynamo, table, campaign.id)
+    found = store.kept_counts(dynamo, table, campaign.id)
     counts = found.segments
     order = (segment,) if segment else SEGMENTS
     current, sk, first, within = _read_cursor(after, order)

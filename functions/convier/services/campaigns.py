@@ -491,7 +491,7 @@ def _rate(campaign: records.Campaign, counters: records.Counters, started_at: st
 
 def status(clients, settings, campaign_id: str, now: dt.datetime | None = None, *, answers: bool = False) -> Status:
     """Two requests (META, the counters) whatever the list size; a sending campaign found complete or stuck
-    is settled first (services/lifecycle.py). `answers` adds the RSVP counts (reads the answers)."""
+    is settled first (services/lifecycle.py). `answers` adds the RSVP counts (kept: a few items)."""
     dynamo, table = clients.dynamodb, settings.table
     meta = ddb.get(dynamo, table, *keys.campaign_key(campaign_id))
     if meta is None:
@@ -502,11 +502,12 @@ def status(clients, settings, campaign_id: str, now: dt.datetime | None = None, 
         campaign = require(clients, settings, campaign_id, parts=False)
         counters = records.read_counters(dynamo, table, campaign_id)
     rsvps = None
-    if answers:
-        from convier.services.rsvp import counts as rsvp_counts
+    if answers:  # the counts kept with each answer (store.answers), not the answers themselves
+        from convier.store.answers import kept_counts
 
-        rsvps = rsvp_counts(dynamo, table, campaign_id)
-        rsvps["none"] = max(0, counters.sent - sum(v for k, v in rsvps.items() if k != "none"))
+        kept = kept_counts(dynamo, table, campaign_id).segments
+        rsvps = {"yes": kept["confirmed"], "no": kept["no"], "maybe": kept["maybe"], "waiting": kept["waiting"],
+                 "none": kept["none"]}
     return Status(campaign=campaign, counters=counters, rate=_rate(campaign, counters, meta.get("started_at", "")),
                   rsvps=rsvps)
 

@@ -95,21 +95,38 @@ def _segment_deltas(old: Rsvp, new: Rsvp | None) -> dict[str, int]:
     return deltas
 
 
+GONE = "gone"  # on an index entry its answer has left: skipped by the pages, deleted by DynamoDB's TTL
+
+
 def _index_moves(table: str, old: Rsvp, new: Rsvp | None, expires: int | None) -> list[dict]:
-    """The transaction actions that move the answer's index entry from `old`'s to `new`'s."""
+    """The transaction actions that move the answer's index entry from `old`'s to `new`'s. The old entry
+    is marked GONE (an Update, expiring now), not deleted: the web function that records answers may not
+    delete (template.yaml); erasure deletes every entry the answer ever had (`_every_entry`)."""
     pk = keys.campaign_pk(old.campaign_id)
     before, after = index_sk(old), index_sk(new) if new is not None else None
     if before == after:
         return []
     moves = []
     if before:
-        moves.append({"Delete": {"TableName": table, "Key": ddb.key(pk, before)}})
+        now = str(int(dt.datetime.now(dt.UTC).timestamp()))
+        moves.append({"Update": {"TableName": table, "Key": ddb.key(pk, before),
+                                 "UpdateExpression": "SET #g = :t, #e = :now",
+                                 "ExpressionAttributeNames": {"#g": GONE, "#e": keys.EXPIRES},
+                                 "ExpressionAttributeValues": {":t": {"BOOL": True}, ":now": {"N": now}}}})
     if after:
         entry = {"PK": pk, "SK": after, "sid": new.sid}
         if expires:
             entry[keys.EXPIRES] = expires
         moves.append({"Put": {"TableName": table, "Item": ddb.to_item(entry)}})
     return moves
+
+
+def _every_entry(r: Rsvp) -> set[str]:
+    """Every index entry the answer may have had (one per change in its history, and the current one)."""
+    found = {keys.answer_sk(segment_of(h.get("answer", ""), h.get("place", "")), h.get("at", ""), r.sid)
+             for h in r.history if h.get("answer")}
+    current = index_sk(r)
+    return found | ({current} if current else set())
 
 
 @dataclass(frozen=True)
@@ -140,16 +157,33 @@ def answer_counts(dynamo, table: str, campaign_id: str) -> AnswerCounts:
                         indexed=bool(head.get(INDEXED)))
 
 
+def kept_counts(dynamo, table: str, campaign_id: str) -> AnswerCounts:
+    """`answer_counts`, once the index is complete (answers older than it are indexed here, the first time)."""
+    found = answer_counts(dynamo, table, campaign_id)
+    if not found.indexed:
+        repair(dynamo, table, campaign_id)
+        found = answer_counts(dynamo, table, campaign_id)
+    return found
+
+
 def index_page(dynamo, table: str, campaign_id: str, segment: str, after: str, limit: int) -> list[tuple[str, str]]:
-    """Up to `limit` (SK, sid) of one segment's index after the SK `after` ("" from the start): one Query."""
-    kwargs = {"TableName": table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
-              "ExpressionAttributeValues": {":pk": {"S": keys.campaign_pk(campaign_id)},
-                                            ":sk": {"S": keys.answer_prefix(segment)}},
-              "ConsistentRead": True, "Limit": limit, "ProjectionExpression": "SK, sid"}
-    if after:
-        kwargs["ExclusiveStartKey"] = ddb.key(keys.campaign_pk(campaign_id), after)
-    items = [ddb.from_item(i) for i in dynamo.query(**kwargs).get("Items", ())]
-    return [(i["SK"], i["sid"]) for i in items]
+    """Up to `limit` (SK, sid) of one segment's index after the SK `after` ("" from the start), entries
+    marked GONE left out: one Query, another only if GONE ones were met (at most UNANSWERED_ROUNDS)."""
+    pk, found, start = keys.campaign_pk(campaign_id), [], after
+    for _ in range(UNANSWERED_ROUNDS):
+        kwargs = {"TableName": table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+                  "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": keys.answer_prefix(segment)}},
+                  "ConsistentRead": True, "Limit": limit - len(found), "ProjectionExpression": "SK, sid, #g",
+                  "ExpressionAttributeNames": {"#g": GONE}}
+        if start:
+            kwargs["ExclusiveStartKey"] = ddb.key(pk, start)
+        answer = dynamo.query(**kwargs)
+        items = [ddb.from_item(i) for i in answer.get("Items", ())]
+        found += [(i["SK"], i["sid"]) for i in items if not i.get(GONE)]
+        if len(found) >= limit or "LastEvaluatedKey" not in answer:
+            break
+        start = items[-1]["SK"]
+    return found
 
 
 UNANSWERED_ROUNDS = 5  # send records read per « sans réponse » page: at most this many times the page size
@@ -194,11 +228,12 @@ def repair(dynamo, table: str, campaign_id: str) -> dict[str, int]:
         items = list(ddb.query(dynamo, table, pk, keys.RSVP, consistent=True))
         rsvps = [rsvp_from_item(i) for i in items]
         expiry = {r.sid: i[keys.EXPIRES] for r, i in zip(rsvps, items, strict=True) if i.get(keys.EXPIRES)}
-        have = {i["SK"] for i in ddb.query(dynamo, table, pk, keys.ANSWER, projection="SK", consistent=True)}
+        index = list(ddb.query(dynamo, table, pk, keys.ANSWER, projection=f"SK, {GONE}", consistent=True))
+        have = {i["SK"] for i in index if not i.get(GONE)}
         want = {sk: r for r in rsvps if (sk := index_sk(r))}
         entries = [{"PK": pk, "SK": sk, "sid": r.sid, **({keys.EXPIRES: expiry[r.sid]} if r.sid in expiry else {})}
                    for sk, r in want.items() if sk not in have]
-        ddb.batch_write(dynamo, table, entries, [(pk, sk) for sk in have - set(want)])
+        ddb.batch_write(dynamo, table, entries, [(pk, i["SK"]) for i in index if i["SK"] not in want])
         counted = dict.fromkeys(COUNTED, 0)
         for r in rsvps:
             segment = segment_of(r.answer, r.place) if r.answer else NONE
@@ -281,8 +316,9 @@ def delete_answer(dynamo, table: str, campaign: Campaign, old: Rsvp) -> bool:
     in one transaction; False when the answer changed since it was read (read again and retry)."""
     delete = {"TableName": table, "Key": ddb.key(keys.campaign_pk(old.campaign_id), keys.rsvp_sk(old.sid)),
               **_version_condition(old)}
-    actions = [{"Delete": delete}, *_index_moves(table, old, None, None),
-               {"Update": _counter_update(table, campaign, _segment_deltas(old, None))}]
+    pk = keys.campaign_pk(old.campaign_id)
+    entries = [{"Delete": {"TableName": table, "Key": ddb.key(pk, sk)}} for sk in sorted(_every_entry(old))]
+    actions = [{"Delete": delete}, *entries, {"Update": _counter_update(table, campaign, _segment_deltas(old, None))}]
     try:
         retry_throttled(lambda: dynamo.transact_write_items(TransactItems=actions))
         return True
