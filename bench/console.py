@@ -2,14 +2,17 @@
 
 A moto server in its own process (the embedded default's kind, with its patch), a list of N subscribers (its
 counts by status repaired by `recount`, as a list made before they were kept), a campaign rendered from the
-example post with N send records and N/4 answers written directly (batch writes: the send path is
-bench/campaign.py's business), and a second campaign of the same list still a draft; then each console page
-through the real handler, signed in, timed over several calls (median and min–max, in ms, after one warm-up):
-in all, and without the time spent in DynamoDB calls (moto is far slower than DynamoDB on volume: a Query
-there reads the whole table), with how many requests a page makes and how many items they return (what grows
-with the campaign). The pages that read the list's counts are timed again with the list read instead (what
-they did before the counts were kept: « lecture » lines), in the same run. Also the peak memory of the process
-(what the console function's MemorySize is sized on). Prints figures; asserts nothing about time.
+example post (capacity N/5) with N send records and a realistic mix of answers written directly
+(tests/consolekit.invitation_with_answers: 20 % confirmed, 5 % waiting, 10 % maybe, 20 % no; the send path is
+bench/campaign.py's business) then indexed once (store.answers.repair), and a second campaign of the same list
+still a draft; then each console page through the real handler, signed in, timed over several calls (median and
+min–max, in ms, after one warm-up): in all, and without the time spent in DynamoDB calls (moto is far slower
+than DynamoDB on volume: a Query there reads the whole table), with how many requests a page makes and how many
+items they return (what grows with the campaign). The pages that read the list's counts are timed again with the
+list read instead (what they did before the counts were kept: « lecture » lines), and the Réponses page is timed
+again reading every answer, send record and contact (« tout lire », what it did before its index), in the same
+run. Also the peak memory of the process (what the console function's MemorySize is sized on). Prints figures;
+asserts nothing about time.
 
     .venv/bin/python bench/console.py [--recipients 10000] [--repeat 5]
 """
