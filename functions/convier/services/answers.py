@@ -125,8 +125,7 @@ def page(clients, settings, campaign_id: str, segment: str = "", after: str = ""
         if name == NONE:
             rows, last = store.unanswered_page(dynamo, table, campaign.id, sk, want)
         else:
-            rows = store.index_page(dynamo, table, campaign.id, name, sk, want)
-            last = rows[-1][0] if len(rows) == want else ""
+            rows, last = store.index_page(dynamo, table, campaign.id, name, sk, want)
         taken += [(name, sid, within + rank) for rank, (_, sid) in enumerate(rows, 1)]
         within += len(rows)
         if last:

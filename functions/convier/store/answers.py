@@ -166,9 +166,11 @@ def kept_counts(dynamo, table: str, campaign_id: str) -> AnswerCounts:
     return found
 
 
-def index_page(dynamo, table: str, campaign_id: str, segment: str, after: str, limit: int) -> list[tuple[str, str]]:
+def index_page(dynamo, table: str, campaign_id: str, segment: str, after: str,
+               limit: int) -> tuple[list[tuple[str, str]], str]:
     """Up to `limit` (SK, sid) of one segment's index after the SK `after` ("" from the start), entries
-    marked GONE left out: one Query, another only if GONE ones were met (at most UNANSWERED_ROUNDS)."""
+    marked GONE left out, and where the next page starts ("" when the segment ended): one Query, another
+    only if GONE ones were met (at most UNANSWERED_ROUNDS)."""
     pk, found, start = keys.campaign_pk(campaign_id), [], after
     for _ in range(UNANSWERED_ROUNDS):
         kwargs = {"TableName": table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
@@ -180,10 +182,12 @@ def index_page(dynamo, table: str, campaign_id: str, segment: str, after: str, l
         answer = dynamo.query(**kwargs)
         items = [ddb.from_item(i) for i in answer.get("Items", ())]
         found += [(i["SK"], i["sid"]) for i in items if not i.get(GONE)]
-        if len(found) >= limit or "LastEvaluatedKey" not in answer:
-            break
+        if "LastEvaluatedKey" not in answer:
+            return found, ""
         start = items[-1]["SK"]
-    return found
+        if len(found) >= limit:
+            break
+    return found, start
 
 
 UNANSWERED_ROUNDS = 5  # send records read per « sans réponse » page: at most this many times the page size
