@@ -22,7 +22,8 @@
 | `CAMPAIGN#{id}`    | `RSVP#{sid}`      | answer, time, place (confirmed / waiting), history             |
 | `CAMPAIGN#{id}`    | `ANSWER#{segment}#| index of answers by segment (confirmed, waiting, maybe, no) in |
 |                    | {order}#{sid}`    | order (time of the answer; the waiting list's first come):     |
-|                    |                   | moved with its RSVP item, one page is one Query                |
+|                    |                   | moved with its RSVP item, one page is one Query (an entry left |
+|                    |                   | is marked `gone`, expiring: the web function never deletes)    |
 | `AUDIT#{yyyy-mm}`  | `{time}#{random}` | staff action: who, what, campaign or list (never an address)   |
 | `SIGNIN`           | `{sha256}`        | a one-time console sign-in (hash of its token), expiry         |
 | `CREATES`          | `{request id}`    | the campaign a create request made (a retried request finds it)|
