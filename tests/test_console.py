@@ -108,8 +108,9 @@ def test_campaign_flow_from_a_list_file_to_the_report(console, settings, tmp_pat
     drain(sender_for(settings.settings, settings.clients), campaign_id=campaign_id)
     progress = console.get(sent.location)
     assert 'id="compteur-envoyes">3<' in progress.body and "3 sur 3" in progress.body
-    again = console.get(f"{preview_path}/envoi")
-    assert "disabled" in again.body  # no longer a draft: nothing can be sent twice from here
+    again = console.get(f"{preview_path}/envoi")  # no longer a draft: nothing can be sent twice from here
+    assert "suivez-la depuis la page Suivi" in again.body and f'{preview_path}/suivi"' in again.body
+    assert f'action="{preview_path}/envoi"' not in again.body and "Envoyer 3" not in again.body
 
     report = console.get(f"{preview_path}/reponses.csv")
     assert report.status == 200 and report.body.startswith("\ufeff") and "agent00@exemple.gouv.fr" in report.body

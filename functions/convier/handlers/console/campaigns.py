@@ -18,19 +18,23 @@ from convier.web.auth import ENVOI, Staff
 def send_page(kit: Kit, who: Staff, campaign: records.Campaign, status: int = 200, error: str = "",
               schedule_error: str = "", schedule_values: dict | None = None, suggestion: str = "") -> Response:
     """Vérifier et envoyer: the dry run by reason, what blocks, the button that names the count, and the form
-    that schedules the send (its date and time: as typed, the current schedule, or the ready-made suggestion)."""
+    that schedules the send (its date and time: as typed, the current schedule, or the ready-made suggestion).
+
+    A campaign that is no longer a draft can send nothing from here: the page says so and points to Suivi,
+    without the checks and the dry run (they would read every send record to refuse anyway)."""
     from convier.services.checks import check_campaign
 
+    if campaign.status != records.DRAFT:
+        state = pages.STATUS_FR.get(campaign.status, campaign.status)
+        return kit.page("send.html.j2", who, status=status, section="campagnes", campaign=campaign, closed=True,
+                        audience={}, blocking=[f"La campagne est {state} : suivez-la depuis la page Suivi."],
+                        error=error)
     clients, settings = kit.clients, kit.settings
     audience = campaigns.audience(clients, settings, campaign.id)
     report = check_campaign(clients, settings, campaign.id)  # the same checks as `convier campaign check`
     audience["subscribed"] = report.audience.recipients  # what the send reaches (suppressions left out)
-    blocking = []
-    if campaign.status not in (records.DRAFT,):
-        blocking.append(f"La campagne est {pages.STATUS_FR.get(campaign.status, campaign.status)} : "
-                        "suivez-la depuis la page Suivi.")
-    blocking += [f"{p.message} ({p.where}) — {p.fix}" for p in report.blocking]
-    return kit.page("send.html.j2", who, status=status, section="campagnes", campaign=campaign,
+    blocking = [f"{p.message} ({p.where}) — {p.fix}" for p in report.blocking]
+    return kit.page("send.html.j2", who, status=status, section="campagnes", campaign=campaign, closed=False,
                     audience=audience, segment_audience=report.audience, blocking=blocking, error=error,
                     schedule_error=schedule_error,
                     schedule=schedule_values or pages.schedule_fields(campaign.scheduled_at or suggestion))
