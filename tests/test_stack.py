@@ -62,6 +62,17 @@ STACK_TEMPLATE = {
 }
 
 
+def campaign_function_actions() -> set[str]:
+    """Every action the template lets the campaign function make: its own policies and those given to its role."""
+    template = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
+    statements = [st for policy in template["CampaignFunction"]["Properties"]["Policies"]
+                  for st in policy["Statement"]]
+    statements += [st for res in template.values() if res["Type"] == "AWS::IAM::Policy"
+                   and {"Ref": "CampaignFunctionRole"} in res["Properties"]["Roles"]
+                   for st in res["Properties"]["PolicyDocument"]["Statement"]]
+    return {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+
+
 def test_the_outputs_read_are_the_outputs_template_yaml_declares():
     declared = yaml_parse((ROOT / "template.yaml").read_text())["Outputs"]
     assert set(STACK_OUTPUTS) <= set(declared)
@@ -469,13 +480,7 @@ def test_the_campaign_function_may_make_every_call_a_create_makes(settings, stac
         assert campaign_handler.run(event, function, Clients(function))["ok"] is True
     finally:
         session.events.unregister("before-call", seen)
-    template = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
-    statements = [st for policy in template["CampaignFunction"]["Properties"]["Policies"]
-                  for st in policy["Statement"]]
-    statements += [st for res in template.values() if res["Type"] == "AWS::IAM::Policy"
-                   and {"Ref": "CampaignFunctionRole"} in res["Properties"]["Roles"]
-                   for st in res["Properties"]["PolicyDocument"]["Statement"]]
-    allowed = {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    allowed = campaign_function_actions()
     assert {"dynamodb:PutItem", "ses:GetEmailIdentity"} <= set(calls)
     assert set(calls) <= allowed, set(calls) - allowed
 
@@ -693,13 +698,7 @@ def test_the_campaign_function_may_make_every_call_an_edit_and_a_cancellation_ma
             assert answer["ok"] is True, answer
     finally:
         session.events.unregister("before-call", seen)
-    template = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
-    statements = [st for policy in template["CampaignFunction"]["Properties"]["Policies"]
-                  for st in policy["Statement"]]
-    statements += [st for res in template.values() if res["Type"] == "AWS::IAM::Policy"
-                   and {"Ref": "CampaignFunctionRole"} in res["Properties"]["Roles"]
-                   for st in res["Properties"]["PolicyDocument"]["Statement"]]
-    allowed = {a for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    allowed = campaign_function_actions()
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= set(calls)
     assert set(calls) <= allowed, set(calls) - allowed
     assert [e["action"] for e in stack_journal(outputs, moto_server)] == ["create", "edit", "cancel_event"]
