@@ -119,3 +119,20 @@ def test_staff_move_and_cancel_a_schedule_on_the_cli_until_it_fires(cli, setting
     assert schedules.scheduled(c, s) == {} and "n’avait pas" in cli("campaign", "schedule", merci.id, "--cancel").out
     assert schedules.fire_due(c, s, now=dt.datetime(2099, 7, 1, 7, tzinfo=UTC)) == []
     assert campaigns.require(c, s, merci.id).status == "draft" and not outbox(settings, merci.id)
+
+
+def test_a_scheduled_send_started_by_hand_before_its_moment_fires_nothing_and_reports_nothing(cli, settings, tmp_path):
+    s, c = settings
+    parent = invitation(cli, tmp_path, n=3)
+    answer_all(settings, parent, {0: "yes", 1: "yes"})
+    rappel = followups.create_followup(c, s, parent, kind="rappel")
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    schedules.schedule(c, s, rappel.id, now + dt.timedelta(minutes=5), now=now)
+    sender = sender_for(s, c, on_sent=sent_hook(s.outbox))
+    assert campaigns.start_send(c, s, rappel.id, confirm=2).enqueued == 2  # « Envoyer maintenant »
+    tick(sender, now=now + dt.timedelta(minutes=1))
+    assert len(outbox(settings, rappel.id)) == 2
+    assert tick(sender, now=now + dt.timedelta(minutes=5)) == []  # its moment: nothing left to fire
+    assert len(outbox(settings, rappel.id)) == 2 and schedules.scheduled(c, s) == {}
+    assert schedules.schedule_error(c, s, rappel.id) == ""
+    assert not campaigns.require(c, s, rappel.id, parts=False).scheduled_at

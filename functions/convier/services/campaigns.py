@@ -238,7 +238,8 @@ def start_send(clients, settings, campaign_id: str, *, confirm: int | None = Non
     from convier.domain.checks import number, plural
     from convier.services.checks import SendRefused, check_campaign
 
-    lifecycle.may_send(require(clients, settings, campaign_id, parts=False))  # paused, cancelled: refused
+    campaign = require(clients, settings, campaign_id, parts=False)
+    lifecycle.may_send(campaign)  # paused, cancelled: refused
     report = check_campaign(clients, settings, campaign_id, now=now, no_wave=no_wave)
     if report.blocking:
         first = report.blocking[0]
@@ -248,8 +249,13 @@ def start_send(clients, settings, campaign_id: str, *, confirm: int | None = Non
     if (confirm is not None or require_confirm) and recipients and confirm != recipients:
         raise SendRefused(f"envoi refusé : confirmation pour {plural(confirm or 0, 'destinataire')}, "
                           f"la campagne en compte {number(recipients)} (confirmez avec ce nombre)", report)
-    return Started(report=report, enqueued=_enqueue_campaign(clients, settings, campaign_id, no_wave=no_wave,
-                                                             now=now, request=request))
+    started = Started(report=report, enqueued=_enqueue_campaign(clients, settings, campaign_id, no_wave=no_wave,
+                                                                now=now, request=request))
+    if campaign.scheduled_at:  # sent by hand before its moment: the schedule has nothing left to do (on AWS,
+        from convier.services import schedules  # the EventBridge one then finds no item and fires nothing)
+
+        schedules.unschedule(clients, settings, campaign_id)
+    return started
 
 
 def fan_out(clients, settings, campaign_id: str, *, confirm: int | None = None) -> int:
