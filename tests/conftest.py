@@ -5,6 +5,8 @@
 - `settings`: a `Target(settings, clients)` (unpacks as a tuple) on that server, with a table and
   queues of its own, keys and an outbox in a temporary state folder; deleted afterwards.
 - `cli`: runs `convier ...` in-process against `settings`; returns `Result(code, out, err)`.
+- `home`: a state folder for the real `convier` on an embedded default of its own (tests/embeddedkit.run),
+  whose moto server is stopped after the test.
 """
 
 from __future__ import annotations
@@ -100,3 +102,13 @@ def cli(settings, capsys, monkeypatch):
         return Result(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def home(tmp_path):
+    """The embedded default's state folder of one test; the server `convier` started there is stopped after it."""
+    from convier.local import embedded
+
+    home = tmp_path / "etat"
+    yield home
+    embedded.stop_server(home)

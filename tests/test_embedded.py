@@ -23,13 +23,6 @@ from embeddedkit import CONVIER, run
 from samples import LISTS
 
 
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
-
-
 def server_pid(home: Path) -> int:
     return json.loads((home / "server.json").read_text())["pid"]
 

@@ -3,21 +3,11 @@ production access, the embedded send rate, a daily quota from the settings, and 
 
 from __future__ import annotations
 
-import pytest
-
-from convier.local import embedded
 from embeddedkit import run
 from samples import SEED
 from webkit import SEED_CAMPAIGN
 
 QUOTA = {"CONVIER_LOCAL_DAILY_QUOTA": "10", "CONVIER_LOCAL_SEND_RATE": "7"}
-
-
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
 
 
 def campaign(home, tmp_path, name: str, people: int) -> str:

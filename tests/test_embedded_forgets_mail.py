@@ -6,21 +6,11 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import pytest
-
-from convier.local import embedded
 from embeddedkit import run
 from samples import SEED
 from webkit import SEED_CAMPAIGN
 
 PEOPLE = 12
-
-
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
 
 
 def test_sent_messages_are_not_kept_by_the_server(home, tmp_path):

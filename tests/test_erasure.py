@@ -7,10 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
-
 from convier.domain.ids import subscriber_id
-from convier.local import embedded
 from convier.services import rsvp
 from convier.store import keys, records, subscribers
 from embeddedkit import run
@@ -92,15 +89,6 @@ def test_forget_frees_the_place_removes_test_copies_and_keeps_the_opt_out(cli, s
     assert again.code == 0
     assert subscribers.get_subscriber(c.dynamodb, s.table, "gens", paul).status == subscribers.UNSUBSCRIBED
     assert subscribers.get_subscriber(c.dynamodb, s.table, "gens", anne).status == subscribers.SUBSCRIBED
-
-
-
-
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
 
 
 def test_forget_on_the_embedded_default_erases_that_person_alone_even_a_campaign_sender(home, tmp_path):

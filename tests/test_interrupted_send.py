@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from convier.cli.target import resolve
-from convier.local import embedded
 from convier.services import campaigns
 from convier.store import records
 from webkit import SEED_AGAIN, SEED_CAMPAIGN
@@ -37,13 +36,6 @@ def run(home: Path, *argv) -> subprocess.CompletedProcess:
                             timeout=300)
     assert result.returncode == 0, result.stderr + result.stdout
     return result
-
-
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
 
 
 def sent_files(home: Path, campaign_id: str) -> int:

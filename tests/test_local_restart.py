@@ -14,8 +14,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from convier.local import embedded
 from embeddedkit import run
 from test_demo import CONVIER, Output, free_port, wait_for
@@ -23,13 +21,6 @@ from webkit import SEED_CAMPAIGN, links_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed-journee-cloud-2023.md"
-
-
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "etat"
-    yield home
-    embedded.stop_server(home)
 
 
 def env_for(home: Path) -> dict:
